@@ -1,0 +1,201 @@
+import type { AppRouter, GenerateEvent } from '@tokenflow/server';
+import {
+  createTRPCClient,
+  createWSClient,
+  httpBatchLink,
+  splitLink,
+  type TRPCClient,
+  TRPCClientError,
+  wsLink,
+} from '@trpc/client';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import superjson from 'superjson';
+
+export type { AppRouter, GenerateEvent, GenerateInput, UpstreamDetails, Usage } from '@tokenflow/server';
+export { TRPCClientError };
+export type RouterInputs = inferRouterInputs<AppRouter>;
+/** What every failed call throws: `data.code` is the tRPC code, `data.upstream` the provider's side. */
+export type TokenFlowError = TRPCClientError<AppRouter>;
+export const isTokenFlowError = (error: unknown): error is TokenFlowError => error instanceof TRPCClientError;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+
+/** The WebSocket constructor to use: the browser's, or `ws`'s in Node 20 (which has none). */
+type WebSocketConstructor = typeof globalThis.WebSocket;
+
+export interface TokenFlowClientOptions {
+  /** The gateway's base URL, e.g. http://127.0.0.1:8000 (http/https; the WebSocket URL is derived). */
+  url: string;
+  /** Sent as `Authorization: Bearer` over HTTP and in the WebSocket connection params. */
+  apiKey?: string;
+  /** Pass `WebSocket` from the `ws` package in Node 20. Browsers and Node 22+ have one built in. */
+  WebSocket?: unknown;
+  /** Close the WebSocket after this long without subscriptions (default 10 s). */
+  idleCloseMs?: number;
+}
+
+export type TokenFlowClient = TRPCClient<AppRouter> & {
+  /** Closes the WebSocket; call it when your Node process is done with the client. */
+  close(): Promise<void>;
+};
+
+function trpcUrls(base: string) {
+  const url = new URL(base);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TypeError(`TokenFlow client url must be http(s)://, got ${url.protocol}`);
+  }
+  const path = `${url.pathname.replace(/\/+$/, '')}/trpc`;
+  const ws = new URL(url);
+  ws.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  ws.pathname = path;
+  url.pathname = path;
+  return { http: url.toString(), ws: ws.toString() };
+}
+
+/**
+ * A typed client for every TokenFlow procedure: queries and mutations go over
+ * HTTP (batched), subscriptions over one lazily opened WebSocket that pings,
+ * and reconnects with backoff.
+ */
+export function createTokenFlowClient(options: TokenFlowClientOptions): TokenFlowClient {
+  const urls = trpcUrls(options.url);
+  const WebSocketImpl = (options.WebSocket ?? globalThis.WebSocket) as WebSocketConstructor | undefined;
+  if (!WebSocketImpl) {
+    throw new TypeError("No WebSocket implementation: in Node 20 pass `WebSocket` from the 'ws' package.");
+  }
+  const headers = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : undefined;
+
+  const wsClient = createWSClient({
+    url: urls.ws,
+    WebSocket: WebSocketImpl,
+    lazy: { enabled: true, closeMs: options.idleCloseMs ?? 10_000 },
+    keepAlive: { enabled: true, intervalMs: 15_000, pongTimeoutMs: 5_000 },
+    retryDelayMs: (attempt) => Math.min(250 * 2 ** attempt, 10_000),
+    connectionParams: options.apiKey ? { apiKey: options.apiKey } : null,
+  });
+
+  const client = createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: wsLink({ client: wsClient, transformer: superjson }),
+        false: httpBatchLink({ url: urls.http, transformer: superjson, headers }),
+      }),
+    ],
+  });
+  // The tRPC client is a proxy that turns every property into a procedure path,
+  // so `close` is answered here before the lookup reaches it.
+  const close = () => wsClient.close();
+  return new Proxy(client, {
+    get: (target, property, receiver) => (property === 'close' ? close : Reflect.get(target, property, receiver)),
+  }) as TokenFlowClient;
+}
+
+/**
+ * Runs `generate` as an async iterable of events; breaking out of the loop (or
+ * aborting `signal`) unsubscribes, which aborts the upstream request at once.
+ * Failures are thrown as TRPCClientError with `data.code` (and `data.upstream`).
+ */
+export function streamGenerate(
+  client: TokenFlowClient,
+  input: RouterInputs['generate'],
+  options: { signal?: AbortSignal } = {},
+): AsyncIterable<GenerateEvent> {
+  return subscriptionToIterable(
+    (handlers) => client.generate.subscribe(input, handlers),
+    (event) => event.type === 'end',
+    options.signal,
+  );
+}
+
+type Handlers<T> = {
+  onData(value: { data: T }): void;
+  onError(error: unknown): void;
+  onComplete(): void;
+  onStopped(): void;
+  onConnectionStateChange(state: { state: string; error: unknown }): void;
+};
+
+const CONNECTION_LOST =
+  'The connection to the gateway was lost mid-stream, and a generation cannot be resumed: send the request again.';
+
+function subscriptionToIterable<T>(
+  subscribe: (handlers: Handlers<T>) => { unsubscribe(): void },
+  isLast: (value: T) => boolean,
+  signal?: AbortSignal,
+): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]() {
+      const queue: T[] = [];
+      let failure: { error: unknown } | null = null;
+      let done = false;
+      let wake: (() => void) | null = null;
+      const notify = () => {
+        wake?.();
+        wake = null;
+      };
+      let started = false;
+      const subscription = subscribe({
+        onData: (value) => {
+          started = true;
+          queue.push(value.data);
+          // The last event ends the stream here, without waiting for the server's
+          // `stopped`, which a socket closing for shutdown may never deliver.
+          if (isLast(value.data)) stop();
+          notify();
+        },
+        onConnectionStateChange: (state) => {
+          // tRPC would resubscribe on a new socket and the generation would start
+          // over; fail instead, so the caller never sees text twice.
+          if (started && !done && state.state === 'connecting' && state.error) {
+            failure = { error: new TRPCClientError(CONNECTION_LOST, { cause: state.error as Error }) };
+            stop();
+          }
+        },
+        onError: (error) => {
+          failure = { error };
+          notify();
+        },
+        onComplete: () => {
+          done = true;
+          notify();
+        },
+        onStopped: () => {
+          done = true;
+          notify();
+        },
+      });
+      const stop = () => {
+        done = true;
+        subscription.unsubscribe();
+        notify();
+      };
+      signal?.addEventListener('abort', stop, { once: true });
+      if (signal?.aborted) stop();
+
+      return {
+        async next(): Promise<IteratorResult<T>> {
+          while (true) {
+            const value = queue.shift();
+            if (value !== undefined) return { value, done: false };
+            if (failure) {
+              signal?.removeEventListener('abort', stop);
+              throw failure.error;
+            }
+            if (done) {
+              signal?.removeEventListener('abort', stop);
+              return { value: undefined, done: true };
+            }
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+          }
+        },
+        async return(): Promise<IteratorResult<T>> {
+          stop();
+          signal?.removeEventListener('abort', stop);
+          return { value: undefined, done: true };
+        },
+      };
+    },
+  };
+}

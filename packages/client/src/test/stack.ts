@@ -1,0 +1,52 @@
+import {
+  type ReplayUpstream,
+  type RunningGateway,
+  startGateway,
+  startReplayUpstream,
+} from '@tokenflow/server/test-utils';
+import WebSocket from 'ws';
+import { createTokenFlowClient, type TokenFlowClient } from '../index.ts';
+
+export const GROQ_KEY = 'gsk_test_groq_key_0123456789';
+export const OPENROUTER_KEY = 'sk-or-test-openrouter-key-0123456789';
+
+export interface Stack {
+  upstream: ReplayUpstream;
+  gateway: RunningGateway;
+  client: TokenFlowClient;
+  /** Another client on its own WebSocket. */
+  newClient(): TokenFlowClient;
+  close(): Promise<void>;
+}
+
+/** The real thing on loopback: replay upstream <- gateway <- @tokenflow/client over WebSocket. */
+export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+  const upstream = await startReplayUpstream();
+  const gateway = await startGateway({
+    GROQ_API_KEY: GROQ_KEY,
+    GROQ_API_BASE_URL: upstream.baseURL,
+    OPENROUTER_API_KEY: OPENROUTER_KEY,
+    OPENROUTER_API_BASE_URL: upstream.baseURL,
+    GENERATE_FIRST_TOKEN_TIMEOUT_MS: '1500',
+    GENERATE_IDLE_TIMEOUT_MS: '1000',
+    ...env,
+  });
+  const clients: TokenFlowClient[] = [];
+  const newClient = () => {
+    const client = createTokenFlowClient({ url: gateway.url, WebSocket });
+    clients.push(client);
+    return client;
+  };
+  const client = newClient();
+  return {
+    upstream,
+    gateway,
+    client,
+    newClient,
+    async close() {
+      await Promise.all(clients.map((c) => c.close()));
+      await gateway.close();
+      await upstream.close();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+
+// 0 asks the OS for a free port (tests).
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveMs = z.coerce.number().int().min(1).max(3_600_000);
+const bytes = z.coerce
+  .number()
+  .int()
+  .min(1024)
+  .max(64 * 1024 * 1024);
+const secret = z.string().min(1).optional();
+
+/** Every environment variable the gateway reads, validated once at start-up. */
+export const envSchema = z.object({
+  PORT: port.default(8000),
+  // Loopback by default: until the gateway has API keys, nobody else should reach it.
+  HOST: z.string().min(1).default('127.0.0.1'),
+  ML_SERVICE_URL: z.url().default('http://127.0.0.1:8001'),
+  GROQ_API_KEY: secret,
+  GROQ_API_BASE_URL: z.url().default('https://api.groq.com/openai/v1'),
+  OPENROUTER_API_KEY: secret,
+  OPENROUTER_API_BASE_URL: z.url().default('https://openrouter.ai/api/v1'),
+  // Reasoning models may think for a long time before their first token.
+  GENERATE_FIRST_TOKEN_TIMEOUT_MS: positiveMs.default(60_000),
+  GENERATE_IDLE_TIMEOUT_MS: positiveMs.default(30_000),
+  WS_MAX_PAYLOAD_BYTES: bytes.default(4 * 1024 * 1024),
+  HTTP_MAX_BODY_BYTES: bytes.default(4 * 1024 * 1024),
+  WS_PING_MS: positiveMs.default(30_000),
+  WS_PONG_WAIT_MS: positiveMs.default(5_000),
+  SHUTDOWN_GRACE_MS: positiveMs.default(10_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+const SECRET_NAMES = /KEY|TOKEN|SECRET|PASSWORD/;
+const EXTRA_PROVIDER = /^TOKENFLOW_PROVIDER_([A-Z0-9_]+)_(BASE_URL|API_KEY)$/;
+
+const extraProviderSchema = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  baseURL: z.url(),
+  apiKey: secret,
+  keyEnv: z.string(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+export type ExtraProvider = z.infer<typeof extraProviderSchema>;
+export type Config = Env & { extraProviders: ExtraProvider[] };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Extra OpenAI-compatible providers come in pairs of variables, e.g.
+ * TOKENFLOW_PROVIDER_TOGETHER_BASE_URL and TOKENFLOW_PROVIDER_TOGETHER_API_KEY
+ * (the key is optional, for local servers such as vLLM or Ollama).
+ */
+function collectExtraProviders(env: Record<string, string | undefined>) {
+  const byName = new Map<string, Record<string, string | undefined>>();
+  for (const [key, value] of Object.entries(env)) {
+    const match = EXTRA_PROVIDER.exec(key);
+    if (!match || !value) continue;
+    const [, rawName = '', field] = match;
+    const entry = byName.get(rawName) ?? { keyEnv: `TOKENFLOW_PROVIDER_${rawName}_API_KEY` };
+    entry[field === 'BASE_URL' ? 'baseURL' : 'apiKey'] = value;
+    byName.set(rawName, entry);
+  }
+  return [...byName.entries()].map(([rawName, entry]) => ({
+    name: rawName.toLowerCase().replaceAll('_', '-'),
+    ...entry,
+  }));
+}
+
+function describeIssues(error: z.ZodError, source: Record<string, unknown>, prefix = '') {
+  return error.issues.map((issue) => {
+    const name = `${prefix}${issue.path.join('.')}`;
+    const raw = issue.path.length === 1 ? source[String(issue.path[0])] : undefined;
+    const shown = raw === undefined || SECRET_NAMES.test(name) ? '' : ` (got ${JSON.stringify(raw)})`;
+    return `  ${name}: ${issue.message}${shown}`;
+  });
+}
+
+/** Validates the environment; throws one ConfigError that lists every bad value. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // `FOO=` in a .env file means "not set", not "set to the empty string".
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const problems: string[] = [];
+
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) problems.push(...describeIssues(parsed.error, present));
+
+  const extraProviders: ExtraProvider[] = [];
+  for (const candidate of collectExtraProviders(present)) {
+    const extra = extraProviderSchema.safeParse(candidate);
+    if (extra.success) extraProviders.push(extra.data);
+    else {
+      const prefix = `TOKENFLOW_PROVIDER_${candidate.name.toUpperCase().replaceAll('-', '_')} `;
+      problems.push(...describeIssues(extra.error, candidate, prefix));
+    }
+  }
+
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+  return { ...parsed.data, extraProviders };
+}
+
+/**
+ * Reads KEY=value lines from a .env file into `env`. Variables already set in
+ * the real environment win, so a deployment can always override the file.
+ */
+export function loadDotEnv(path: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (!existsSync(path)) return false;
+  for (const [key, value] of Object.entries(parseEnv(readFileSync(path, 'utf8')))) {
+    if (env[key] === undefined) env[key] = value;
+  }
+  return true;
+}

@@ -1,0 +1,10 @@
+// The gateway's public entry: what apps and the client package may import.
+export type { Config } from './config.ts';
+export { loadConfig } from './config.ts';
+export type { GenerateEvent, Usage } from './generation/events.ts';
+export type { GenerateInput } from './generation/input.ts';
+export type { Gateway } from './http/gateway.ts';
+export { createGateway } from './http/gateway.ts';
+export { createLogger } from './logger.ts';
+export type { UpstreamDetails } from './providers/errors.ts';
+export type { AppRouter } from './router/index.ts';

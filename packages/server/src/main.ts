@@ -1,0 +1,37 @@
+import { join } from 'node:path';
+import { ConfigError, loadConfig, loadDotEnv } from './config.ts';
+import { createGateway } from './http/gateway.ts';
+import { createLogger } from './logger.ts';
+
+loadDotEnv(process.env.TOKENFLOW_ENV_FILE ?? join(process.cwd(), '.env'));
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+const logger = createLogger(config.LOG_LEVEL);
+const gateway = createGateway(config, logger);
+const address = await gateway.listen();
+const url = `http://${address.address}:${address.port}`;
+logger.info({ url, trpc: `${url}/trpc`, ws: `ws://${address.address}:${address.port}/trpc` }, 'gateway listening');
+const noKeys = config.GROQ_API_KEY === undefined && config.OPENROUTER_API_KEY === undefined;
+if (noKeys && config.extraProviders.length === 0) {
+  logger.warn('no provider key is set: add GROQ_API_KEY=... to .env to stream from Groq');
+}
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal, activeStreams: gateway.lifecycle.activeStreams }, 'shutting down');
+  await gateway.close();
+  logger.info('stopped');
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));

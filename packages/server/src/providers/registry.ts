@@ -1,0 +1,87 @@
+import { TRPCError } from '@trpc/server';
+import OpenAI from 'openai';
+import type { Config } from '../config.ts';
+
+export interface Provider {
+  name: string;
+  baseURL: string;
+  /** The variable that holds this provider's key, named in "not configured" errors. */
+  keyEnv: string;
+  /** Null when the provider is known but has no key, so it cannot be called. */
+  client: OpenAI | null;
+}
+
+export interface ProviderTarget {
+  provider: Provider & { client: OpenAI };
+  model: string;
+}
+
+export interface ProviderRegistry {
+  list(): Array<{ name: string; baseURL: string; configured: boolean }>;
+  /** Finds the provider for a request, or throws a TRPCError that says why not. */
+  resolve(request: { model: string; provider?: string | undefined }): ProviderTarget;
+}
+
+function makeClient(baseURL: string, apiKey: string) {
+  // Retries and timeouts are the gateway's own policy (generation/), so the SDK's are off.
+  return new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 24 * 60 * 60 * 1000 });
+}
+
+export function createProviderRegistry(config: Config): ProviderRegistry {
+  const providers = new Map<string, Provider>();
+  const add = (name: string, baseURL: string, keyEnv: string, apiKey: string | undefined, keyless = false) => {
+    const usable = apiKey ?? (keyless ? 'unused' : undefined);
+    providers.set(name, { name, baseURL, keyEnv, client: usable ? makeClient(baseURL, usable) : null });
+  };
+
+  add('groq', config.GROQ_API_BASE_URL, 'GROQ_API_KEY', config.GROQ_API_KEY);
+  add('openrouter', config.OPENROUTER_API_BASE_URL, 'OPENROUTER_API_KEY', config.OPENROUTER_API_KEY);
+  for (const extra of config.extraProviders) {
+    // An extra provider may be a keyless local server (vLLM, Ollama, llama.cpp).
+    add(extra.name, extra.baseURL, extra.keyEnv, extra.apiKey, true);
+  }
+
+  const configuredNames = () => [...providers.values()].filter((p) => p.client).map((p) => p.name);
+
+  function require(name: string): Provider & { client: OpenAI } {
+    const provider = providers.get(name);
+    if (!provider) {
+      throw new TRPCError({
+        code: 'NOT_FOUND',
+        message: `Unknown provider "${name}". Known providers: ${[...providers.keys()].join(', ')}.`,
+      });
+    }
+    if (!provider.client) {
+      throw new TRPCError({
+        code: 'PRECONDITION_FAILED',
+        message: `Provider "${name}" is not configured: set ${provider.keyEnv} on the gateway.`,
+      });
+    }
+    return provider as Provider & { client: OpenAI };
+  }
+
+  return {
+    list: () =>
+      [...providers.values()].map((p) => ({ name: p.name, baseURL: p.baseURL, configured: p.client !== null })),
+
+    resolve({ model, provider }) {
+      if (provider) return { provider: require(provider), model };
+      // "groq/llama-3.1-8b-instant" is shorthand for provider + model. Model ids
+      // may contain slashes themselves ("openai/gpt-oss-120b"), so only a prefix
+      // that names a known provider counts.
+      const slash = model.indexOf('/');
+      const prefix = slash > 0 ? model.slice(0, slash) : '';
+      if (providers.has(prefix)) return { provider: require(prefix), model: model.slice(slash + 1) };
+
+      const configured = configuredNames();
+      if (configured.length === 1 && configured[0]) return { provider: require(configured[0]), model };
+      throw new TRPCError({
+        code: 'BAD_REQUEST',
+        message:
+          configured.length === 0
+            ? 'No provider is configured: set GROQ_API_KEY or OPENROUTER_API_KEY on the gateway.'
+            : `Say which provider serves "${model}": pass provider (one of ${configured.join(', ')}) or write the model as provider/model.`,
+      });
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectedFrom, type ReplayUpstream, startReplayUpstream } from '../../test-utils/index.ts';
+import { loadConfig } from '../config.ts';
+import type { GenerateEvent } from '../generation/events.ts';
+import { Lifecycle } from '../lifecycle.ts';
+import { createLogger } from '../logger.ts';
+import { createProviderRegistry } from '../providers/registry.ts';
+import { createCallerFactory } from '../trpc.ts';
+import { appRouter } from './index.ts';
+
+let upstream: ReplayUpstream;
+const createCaller = createCallerFactory(appRouter);
+let caller: ReturnType<typeof createCaller>;
+let lifecycle: Lifecycle;
+
+beforeAll(async () => {
+  upstream = await startReplayUpstream();
+  const config = loadConfig({ GROQ_API_KEY: 'gsk-test-123456', GROQ_API_BASE_URL: upstream.baseURL });
+  lifecycle = new Lifecycle();
+  const context = { config, registry: createProviderRegistry(config), lifecycle, logger: createLogger('silent') };
+  caller = createCaller(context);
+});
+afterAll(() => upstream.close());
+
+/** A server-side caller yields tRPC's raw tracked envelope, [id, event, marker], not { id, data }. */
+function unwrap(item: unknown): { id: string; event: GenerateEvent } {
+  const [id, event] = item as [string, GenerateEvent];
+  return { id, event };
+}
+
+async function collect(stream: AsyncIterable<unknown>) {
+  const events: GenerateEvent[] = [];
+  for await (const item of stream) events.push(unwrap(item).event);
+  return events;
+}
+
+describe('generate procedure', () => {
+  it('yields tracked events with ids that count up within one request', async () => {
+    const stream = await caller.generate({ prompt: 'hi', model: 'groq-thinking-part-iter-1' });
+    const ids: string[] = [];
+    const events: GenerateEvent[] = [];
+    for await (const item of stream) {
+      const { id, event } = unwrap(item);
+      ids.push(id);
+      events.push(event);
+    }
+    const requestId = events[0]?.type === 'metadata' ? events[0].requestId : '';
+    expect(ids.slice(0, 3)).toEqual([`${requestId}:0`, `${requestId}:1`, `${requestId}:2`]);
+    expect(
+      events
+        .filter((e) => e.type === 'reasoning')
+        .map((e) => e.text)
+        .join(''),
+    ).toBe(expectedFrom('groq-thinking-part-iter-1').reasoning);
+    expect(lifecycle.activeStreams).toBe(0);
+  });
+
+  it('refuses to replay a generation for a client that resubscribes after a lost connection', async () => {
+    const stream = await caller.generate({ prompt: 'hi', model: 'm', lastEventId: 'abc:12' });
+    await expect(collect(stream)).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('refuses new streams while the gateway drains', async () => {
+    lifecycle.draining = true;
+    try {
+      const stream = await caller.generate({ prompt: 'hi', model: 'm' });
+      await expect(collect(stream)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    } finally {
+      lifecycle.draining = false;
+    }
+  });
+});

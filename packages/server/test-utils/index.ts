@@ -1,0 +1,3 @@
+export * from './recordings.ts';
+export * from './replay-upstream.ts';
+export * from './start-gateway.ts';

@@ -1,0 +1,19 @@
+import { type Config, loadConfig } from '../src/config.ts';
+import { createGateway, type Gateway } from '../src/http/gateway.ts';
+import { createLogger } from '../src/logger.ts';
+
+export interface RunningGateway {
+  gateway: Gateway;
+  config: Config;
+  /** http://127.0.0.1:PORT */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts a real gateway on a free loopback port with the given environment. */
+export async function startGateway(env: Record<string, string | undefined>): Promise<RunningGateway> {
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env });
+  const gateway = createGateway(config, createLogger(config.LOG_LEVEL));
+  const address = await gateway.listen();
+  return { gateway, config, url: `http://127.0.0.1:${address.port}`, close: () => gateway.close() };
+}

@@ -1,0 +1,122 @@
+// Brings a fresh checkout to a runnable state with nothing but Node 20 and
+// Python 3.11 on the machine: a pinned pnpm, the workspace's node_modules and
+// the ML service's virtualenv. Every step is skipped when a stamp says its
+// inputs have not changed, so `npm start` and `npm test` stay fast afterwards.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { paint } from './lib/log-format.mjs';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const mlDir = join(root, 'packages', 'ml-python');
+export const venvPython = join(mlDir, '.venv', 'bin', 'python');
+
+const toolsDir = join(root, '.tools');
+export const pnpmBin = join(toolsDir, 'node_modules', '.bin', 'pnpm');
+
+const log = (message) => console.log(`${paint(2, '[setup]')} ${message}`);
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: 'inherit', cwd: root, ...options });
+  if (result.error) throw new Error(`could not run ${command}: ${result.error.message}`);
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+  }
+}
+
+function fingerprint(files) {
+  const hash = createHash('sha256');
+  for (const file of files) {
+    hash.update(file);
+    hash.update(existsSync(file) ? readFileSync(file) : 'missing');
+  }
+  return hash.digest('hex');
+}
+
+/** Runs `step` only when the inputs' fingerprint differs from the stamp's. */
+function stamped(stampFile, inputs, step) {
+  const expected = fingerprint(inputs);
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === expected) return false;
+  step();
+  mkdirSync(dirname(stampFile), { recursive: true });
+  writeFileSync(stampFile, expected);
+  return true;
+}
+
+function pnpmVersion() {
+  return JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager.split('@')[1];
+}
+
+function ensurePnpm() {
+  const version = pnpmVersion();
+  // A private copy, so a global pnpm of another major never touches the lockfile.
+  stamped(join(toolsDir, '.stamp'), [join(root, 'package.json')], () => {
+    log(`installing pnpm ${version} into .tools/`);
+    mkdirSync(toolsDir, { recursive: true });
+    writeFileSync(join(toolsDir, 'package.json'), '{ "private": true }\n');
+    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', `pnpm@${version}`], {
+      cwd: toolsDir,
+    });
+  });
+}
+
+function workspaceManifests() {
+  const packages = ['server', 'client', 'ml-python'].map((name) => join(root, 'packages', name, 'package.json'));
+  return [join(root, 'package.json'), join(root, 'pnpm-lock.yaml'), ...packages];
+}
+
+function ensureNodeModules() {
+  stamped(join(root, 'node_modules', '.tokenflow-stamp'), workspaceManifests(), () => {
+    log('installing node_modules (pnpm install --frozen-lockfile)');
+    run(pnpmBin, ['install', '--frozen-lockfile', '--reporter=append-only']);
+  });
+}
+
+function findPython() {
+  const candidates = [process.env.PYTHON, 'python3.11', 'python3', 'python'].filter(Boolean);
+  for (const candidate of candidates) {
+    const probe = spawnSync(candidate, ['-c', 'import sys; print(sys.version_info >= (3, 11))'], {
+      encoding: 'utf8',
+    });
+    if (probe.status === 0 && probe.stdout.trim() === 'True') return candidate;
+  }
+  throw new Error('Python 3.11 or newer is required: install it or point $PYTHON at it.');
+}
+
+function ensureVenv() {
+  const inputs = ['requirements.txt', 'requirements-dev.txt', 'pyproject.toml'].map((file) => join(mlDir, file));
+  stamped(join(mlDir, '.venv', '.tokenflow-stamp'), inputs, () => {
+    if (!existsSync(venvPython)) {
+      log('creating the ML service virtualenv (packages/ml-python/.venv)');
+      run(findPython(), ['-m', 'venv', join(mlDir, '.venv')]);
+    }
+    log('installing pinned Python requirements');
+    const pip = [venvPython, '-m', 'pip', 'install', '--disable-pip-version-check', '-q'];
+    run(pip[0], [...pip.slice(1), '-r', join(mlDir, 'requirements.txt'), '-r', join(mlDir, 'requirements-dev.txt')]);
+    run(pip[0], [...pip.slice(1), '--no-deps', '-e', mlDir]);
+  });
+}
+
+/** The environment for tools that look pnpm up on PATH (turbo does). */
+export function toolEnv(extra = {}) {
+  return { ...process.env, PATH: `${dirname(pnpmBin)}${delimiter}${process.env.PATH ?? ''}`, ...extra };
+}
+
+export function setup() {
+  const started = Date.now();
+  ensurePnpm();
+  ensureNodeModules();
+  ensureVenv();
+  log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  try {
+    setup();
+  } catch (error) {
+    console.error(`[setup] ${error.message}`);
+    process.exit(1);
+  }
+}

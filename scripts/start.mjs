@@ -1,0 +1,96 @@
+// `npm start`: sets up what is missing, then runs the ML service and the
+// gateway in this terminal with prefixed, readable logs. Ctrl-C stops both.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseEnv } from 'node:util';
+import { formatLogLine, paint } from './lib/log-format.mjs';
+import { mlDir, root, setup, venvPython } from './setup.mjs';
+
+setup();
+
+// The real environment wins over .env, as in the gateway itself.
+const dotEnvPath = join(root, '.env');
+const dotEnv = existsSync(dotEnvPath) ? parseEnv(readFileSync(dotEnvPath, 'utf8')) : {};
+const env = { ...dotEnv, ...process.env };
+env.ML_PORT ??= '8001';
+env.ML_SERVICE_URL ??= `http://127.0.0.1:${env.ML_PORT}`;
+env.PORT ??= '8000';
+
+const services = [
+  { name: 'ml', color: 36, command: venvPython, args: ['-m', 'tokenflow_ml'], cwd: mlDir },
+  {
+    name: 'gateway',
+    color: 35,
+    command: process.execPath,
+    args: ['--import', 'tsx', 'src/main.ts'],
+    cwd: join(root, 'packages', 'server'),
+  },
+];
+const width = Math.max(...services.map((s) => s.name.length));
+
+let stopping = false;
+const children = services.map((service) => {
+  const prefix = paint(service.color, `${service.name.padEnd(width)} |`);
+  const child = spawn(service.command, service.args, { cwd: service.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => console.log(`${prefix} ${formatLogLine(line)}`));
+  }
+  child.on('exit', (code, signal) => {
+    console.log(`${prefix} exited (${signal ?? code})`);
+    if (!stopping) stopAll(`${service.name} stopped unexpectedly`, 1);
+  });
+  return child;
+});
+
+async function waitUntilUp(url, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !stopping) {
+    try {
+      if ((await fetch(url)).ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}
+
+function stopAll(reason, exitCode) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${paint(2, '[start]')} ${reason}: stopping every service`);
+  const alive = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  for (const child of alive) child.kill('SIGTERM');
+  const force = setTimeout(() => {
+    for (const child of alive) child.kill('SIGKILL');
+  }, 15_000);
+  Promise.all(alive.map((child) => new Promise((resolve) => child.once('exit', resolve)))).then(() => {
+    clearTimeout(force);
+    process.exit(exitCode);
+  });
+}
+
+process.on('SIGINT', () => stopAll('Ctrl-C', 0));
+process.on('SIGTERM', () => stopAll('SIGTERM', 0));
+
+const gatewayUrl = `http://127.0.0.1:${env.PORT}`;
+const [mlUp, gatewayUp] = await Promise.all([
+  waitUntilUp(`${env.ML_SERVICE_URL}/healthz`),
+  waitUntilUp(`${gatewayUrl}/readyz`),
+]);
+if (mlUp && gatewayUp) {
+  console.log(
+    [
+      '',
+      paint(1, 'TokenFlow is running'),
+      `  gateway     ${gatewayUrl}  (tRPC: ${gatewayUrl}/trpc, WebSocket: ws://127.0.0.1:${env.PORT}/trpc)`,
+      `  ML service  ${env.ML_SERVICE_URL}  (docs: ${env.ML_SERVICE_URL}/docs)`,
+      '  Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+} else if (!stopping) {
+  stopAll('a service did not come up within 2 minutes', 1);
+}

@@ -1,0 +1,58 @@
+// `npm test`: sets up what is missing, then runs every linter, type check and
+// test (TypeScript and Python) through turbo, and ends with one summary line.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { root, setup, toolEnv } from './setup.mjs';
+
+setup();
+
+const packages = ['server', 'client', 'ml-python'].map((name) => join(root, 'packages', name));
+for (const dir of packages) rmSync(join(dir, 'test-results'), { recursive: true, force: true });
+
+const turbo = spawnSync(
+  join(root, 'node_modules', '.bin', 'turbo'),
+  ['run', 'lint', 'typecheck', 'test', '--continue', '--output-logs=errors-only', ...process.argv.slice(2)],
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: toolEnv({ TURBO_TELEMETRY_DISABLED: '1', TURBO_NO_UPDATE_NOTIFIER: '1', FORCE_COLOR: '1' }),
+  },
+);
+
+/** Counts from vitest's JSON report and pytest's JUnit XML, whichever each package wrote. */
+function count(dir) {
+  const vitest = join(dir, 'test-results', 'vitest.json');
+  if (existsSync(vitest)) {
+    const report = JSON.parse(readFileSync(vitest, 'utf8'));
+    return {
+      passed: report.numPassedTests,
+      failed: report.numFailedTests + (report.numRuntimeErrorTestSuites ?? 0),
+      skipped: report.numPendingTests + report.numTodoTests,
+    };
+  }
+  const junit = join(dir, 'test-results', 'pytest.xml');
+  if (existsSync(junit)) {
+    const suite = readFileSync(junit, 'utf8').match(/<testsuite [^>]*>/)?.[0] ?? '';
+    const attr = (name) => Number(suite.match(new RegExp(` ${name}="(\\d+)"`))?.[1] ?? 0);
+    const failed = attr('failures') + attr('errors');
+    const skipped = attr('skipped');
+    return { passed: attr('tests') - failed - skipped, failed, skipped };
+  }
+  return { passed: 0, failed: 0, skipped: 0, missing: true };
+}
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+for (const dir of packages) {
+  const counts = count(dir);
+  const name = dir.split('/').at(-1);
+  console.log(
+    `  ${name.padEnd(10)} ${counts.missing ? 'no test report' : `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`}`,
+  );
+  if (counts.missing) totals.failed += 1;
+  for (const key of Object.keys(totals)) totals[key] += counts[key] ?? 0;
+}
+const ok = turbo.status === 0 && totals.failed === 0;
+if (turbo.status !== 0 && totals.failed === 0) console.log('  (a linter or type check failed: see above)');
+console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(ok ? 0 : 1);
