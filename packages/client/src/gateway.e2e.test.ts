@@ -49,6 +49,25 @@ describe('the gateway host', () => {
     expect(await closed).toBe(1009);
   });
 
+  it('queries and streams with an apiKey set (bearer header over HTTP, connection params over WebSocket)', async () => {
+    const live = await startStack();
+    stack = live;
+    const client = createTokenFlowClient({ url: live.gateway.url, apiKey: 'tf-test-key', WebSocket });
+    try {
+      expect((await client.health.query()).status).toBe('ok');
+      let last = '';
+      for await (const event of streamGenerate(client, {
+        prompt: 'hi',
+        model: 'openrouter/openrouter-streaming-reasoning',
+      })) {
+        last = event.type;
+      }
+      expect(last).toBe('end');
+    } finally {
+      await client.close();
+    }
+  });
+
   it('requires a WebSocket implementation in Node 20 and says how to pass one', () => {
     const original = globalThis.WebSocket;
     // @ts-expect-error simulate Node 20, which has no global WebSocket

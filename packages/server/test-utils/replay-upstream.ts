@@ -19,6 +19,8 @@ export type Fault =
 export interface Scenario {
   /** A recording's name (see recordings.ts); defaults to the requested model id. */
   fixture?: string;
+  /** A literal SSE body to serve instead of a recording, for shapes no recording has. */
+  body?: string;
   /** Pause between SSE events, to make streams take time. */
   eventDelayMs?: number;
   fault?: Fault;
@@ -92,12 +94,12 @@ export async function startReplayUpstream(initial: Scenario = {}, port = 0): Pro
     if (fault?.kind === 'stall' && fault.afterEvents === 0) return; // say nothing, keep the socket
 
     const name = scenario.fixture ?? String(body.model);
-    if (!hasRecording(name)) {
+    if (scenario.body === undefined && !hasRecording(name)) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: `The model ${name} does not exist`, code: 'model_not_found' } }));
       return;
     }
-    const events = splitEvents(readFileSync(fixturePath(name, 'sse'), 'utf8'));
+    const events = splitEvents(scenario.body ?? readFileSync(fixturePath(name, 'sse'), 'utf8'));
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     for (const [index, event] of events.entries()) {
       if (fault && 'afterEvents' in fault && index === fault.afterEvents) {
