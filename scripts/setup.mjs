@@ -4,7 +4,7 @@
 // inputs have not changed, so `npm start` and `npm test` stay fast afterwards.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { paint } from './lib/log-format.mjs';
@@ -63,8 +63,12 @@ function ensurePnpm() {
 }
 
 function workspaceManifests() {
-  const packages = ['server', 'client', 'ml-python'].map((name) => join(root, 'packages', name, 'package.json'));
-  return [join(root, 'package.json'), join(root, 'pnpm-lock.yaml'), ...packages];
+  const packagesDir = join(root, 'packages');
+  const packages = readdirSync(packagesDir)
+    .map((name) => join(packagesDir, name, 'package.json'))
+    .filter((file) => existsSync(file))
+    .sort();
+  return [join(root, 'package.json'), join(root, 'pnpm-lock.yaml'), join(root, 'pnpm-workspace.yaml'), ...packages];
 }
 
 function ensureNodeModules() {
@@ -74,20 +78,27 @@ function ensureNodeModules() {
   });
 }
 
+const isPython311 = (python) => {
+  const probe = spawnSync(python, ['-c', 'import sys; print(sys.version_info >= (3, 11))'], { encoding: 'utf8' });
+  return probe.status === 0 && probe.stdout.trim() === 'True';
+};
+
 function findPython() {
   const candidates = [process.env.PYTHON, 'python3.11', 'python3', 'python'].filter(Boolean);
-  for (const candidate of candidates) {
-    const probe = spawnSync(candidate, ['-c', 'import sys; print(sys.version_info >= (3, 11))'], {
-      encoding: 'utf8',
-    });
-    if (probe.status === 0 && probe.stdout.trim() === 'True') return candidate;
-  }
-  throw new Error('Python 3.11 or newer is required: install it or point $PYTHON at it.');
+  const found = candidates.find(isPython311);
+  if (!found) throw new Error('Python 3.11 or newer is required: install it or point $PYTHON at it.');
+  return found;
 }
 
 function ensureVenv() {
   const inputs = ['requirements.txt', 'requirements-dev.txt', 'pyproject.toml'].map((file) => join(mlDir, file));
-  stamped(join(mlDir, '.venv', '.tokenflow-stamp'), inputs, () => {
+  const stampFile = join(mlDir, '.venv', '.tokenflow-stamp');
+  // A venv whose interpreter vanished (system Python upgraded) or is too old is rebuilt.
+  if (existsSync(join(mlDir, '.venv')) && !isPython311(venvPython)) {
+    log('the ML virtualenv is broken or too old: rebuilding it');
+    rmSync(join(mlDir, '.venv'), { recursive: true, force: true });
+  }
+  stamped(stampFile, inputs, () => {
     if (!existsSync(venvPython)) {
       log('creating the ML service virtualenv (packages/ml-python/.venv)');
       run(findPython(), ['-m', 'venv', join(mlDir, '.venv')]);
@@ -104,8 +115,16 @@ export function toolEnv(extra = {}) {
   return { ...process.env, PATH: `${dirname(pnpmBin)}${delimiter}${process.env.PATH ?? ''}`, ...extra };
 }
 
+function checkNode() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 20 || (major === 20 && minor < 12)) {
+    throw new Error(`Node 20.12 or newer is required (this is ${process.version}).`);
+  }
+}
+
 export function setup() {
   const started = Date.now();
+  checkNode();
   ensurePnpm();
   ensureNodeModules();
   ensureVenv();

@@ -31,15 +31,26 @@ const services = [
 const width = Math.max(...services.map((s) => s.name.length));
 
 let stopping = false;
+let failed = false;
+// The gateway may drain streams for SHUTDOWN_GRACE_MS; only then is a child killed.
+const killAfterMs = Number(env.SHUTDOWN_GRACE_MS ?? 10_000) + 5_000;
 const children = services.map((service) => {
   const prefix = paint(service.color, `${service.name.padEnd(width)} |`);
   const child = spawn(service.command, service.args, { cwd: service.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => console.log(`${prefix} ${formatLogLine(line)}`));
   }
-  child.on('exit', (code, signal) => {
+  child.on('error', (error) => {
+    console.log(`${prefix} could not start: ${error.message}`);
+    failed = true;
+    stopAll(`${service.name} could not start`, 1);
+  });
+  // 'close' comes after the child's output has been read to the end.
+  child.on('close', (code, signal) => {
     console.log(`${prefix} exited (${signal ?? code})`);
-    if (!stopping) stopAll(`${service.name} stopped unexpectedly`, 1);
+    if (stopping) return;
+    failed = true;
+    stopAll(`${service.name} stopped unexpectedly`, 1);
   });
   return child;
 });
@@ -61,14 +72,16 @@ function stopAll(reason, exitCode) {
   if (stopping) return;
   stopping = true;
   console.log(`\n${paint(2, '[start]')} ${reason}: stopping every service`);
-  const alive = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  const alive = children.filter(
+    (child) => child.pid !== undefined && child.exitCode === null && child.signalCode === null,
+  );
   for (const child of alive) child.kill('SIGTERM');
   const force = setTimeout(() => {
     for (const child of alive) child.kill('SIGKILL');
-  }, 15_000);
-  Promise.all(alive.map((child) => new Promise((resolve) => child.once('exit', resolve)))).then(() => {
+  }, killAfterMs);
+  Promise.all(alive.map((child) => new Promise((resolve) => child.once('close', resolve)))).then(() => {
     clearTimeout(force);
-    process.exit(exitCode);
+    process.exit(failed ? 1 : exitCode);
   });
 }
 
@@ -78,7 +91,7 @@ process.on('SIGTERM', () => stopAll('SIGTERM', 0));
 const gatewayUrl = `http://127.0.0.1:${env.PORT}`;
 const [mlUp, gatewayUp] = await Promise.all([
   waitUntilUp(`${env.ML_SERVICE_URL}/healthz`),
-  waitUntilUp(`${gatewayUrl}/readyz`),
+  waitUntilUp(`${gatewayUrl}/healthz`),
 ]);
 if (mlUp && gatewayUp) {
   console.log(
@@ -87,10 +100,36 @@ if (mlUp && gatewayUp) {
       paint(1, 'TokenFlow is running'),
       `  gateway     ${gatewayUrl}  (tRPC: ${gatewayUrl}/trpc, WebSocket: ws://127.0.0.1:${env.PORT}/trpc)`,
       `  ML service  ${env.ML_SERVICE_URL}  (docs: ${env.ML_SERVICE_URL}/docs)`,
+      `  readiness   ${gatewayUrl}/readyz`,
       '  Ctrl-C stops everything.',
       '',
     ].join('\n'),
   );
+  reportReadiness(`${gatewayUrl}/readyz`);
 } else if (!stopping) {
   stopAll('a service did not come up within 2 minutes', 1);
+}
+
+/** Says once when every model has loaded, or what is still missing after a while. */
+async function reportReadiness(url) {
+  const started = Date.now();
+  let last = '';
+  while (!stopping) {
+    try {
+      const response = await fetch(url);
+      const body = await response.json();
+      if (response.ok) {
+        console.log(`${paint(2, '[start]')} ready: every configured model has loaded`);
+        return;
+      }
+      const summary = JSON.stringify(body.checks ?? body);
+      if (summary !== last && Date.now() - started > 5_000) {
+        console.log(`${paint(2, '[start]')} not ready yet: ${summary}`);
+        last = summary;
+      }
+    } catch {
+      // the gateway is restarting or stopping
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
 }

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTokenFlowClient, streamGenerate, type TokenFlowError, TRPCClientError } from './index.ts';
 import { type Stack, startStack } from './test/stack.ts';
+import { startTcpProxy } from './test/tcp-proxy.ts';
 
 let stack: Stack | undefined;
 afterEach(async () => {
@@ -108,6 +109,45 @@ describe('graceful shutdown', () => {
     await closing;
     expect(lastType).toBe('end');
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+
+  it('during a rolling deploy, finishes running streams on the old gateway and sends new ones to the new', async () => {
+    const oldStack = await startStack();
+    stack = oldStack;
+    const newStack = await startStack();
+    const proxy = await startTcpProxy(Number(new URL(oldStack.gateway.url).port));
+    const client = createTokenFlowClient({ url: proxy.url, WebSocket });
+    try {
+      oldStack.upstream.use({ eventDelayMs: 2 });
+      const events: string[] = [];
+      const running = (async () => {
+        for await (const event of streamGenerate(client, { prompt: 'hi', model: 'groq/groq-thinking-part-iter-0' })) {
+          events.push(event.type);
+        }
+      })();
+      await expect.poll(() => events.length).toBeGreaterThan(5);
+
+      proxy.switchTo(Number(new URL(newStack.gateway.url).port));
+      const closing = oldStack.gateway.close();
+      await running;
+      await closing;
+
+      expect(events.at(-1)).toBe('end');
+      expect(events.filter((type) => type === 'metadata')).toHaveLength(1);
+      let last = '';
+      for await (const event of streamGenerate(client, {
+        prompt: 'hi',
+        model: 'openrouter/openrouter-streaming-reasoning',
+      })) {
+        last = event.type;
+      }
+      expect(last).toBe('end');
+      expect(newStack.upstream.requests).toHaveLength(1);
+    } finally {
+      await client.close();
+      await proxy.close();
+      await newStack.close();
+    }
   });
 
   it('ends a stream cut by the shutdown grace period with a clear error, never a hang or repeated text', async () => {

@@ -234,17 +234,33 @@ describe('generate stops the upstream request when the consumer goes away', () =
     await expect.poll(() => stack.gateway.gateway.lifecycle.activeStreams).toBe(0);
   });
 
-  it('aborts the upstream request when the WebSocket disconnects', async () => {
+  it('aborts the upstream request and fails the stream when the client is closed mid-stream', async () => {
     stack.upstream.use({ eventDelayMs: 5 });
     const client = stack.newClient();
     const aborted = stack.upstream.nextAbort();
-    const events: GenerateEvent[] = [];
-    const subscription = client.generate.subscribe(slow, { onData: ({ data }) => events.push(data) });
+    let texts = 0;
+    const consuming = (async () => {
+      for await (const event of streamGenerate(client, slow)) {
+        if (event.type === 'text' && ++texts === 3) void client.close();
+      }
+    })();
 
-    await expect.poll(() => events.length).toBeGreaterThan(3);
-    await client.close();
-
+    await expect(consuming).rejects.toThrow(/closed before its end event/);
     await aborted;
-    subscription.unsubscribe();
+  });
+
+  it('aborts the upstream request and throws the reason when the signal aborts', async () => {
+    stack.upstream.use({ eventDelayMs: 5 });
+    const aborted = stack.upstream.nextAbort();
+    const controller = new AbortController();
+    let texts = 0;
+    const consuming = (async () => {
+      for await (const event of streamGenerate(stack.client, slow, { signal: controller.signal })) {
+        if (event.type === 'text' && ++texts === 3) controller.abort(new Error('user pressed stop'));
+      }
+    })();
+
+    await expect(consuming).rejects.toThrow('user pressed stop');
+    await aborted;
   });
 });

@@ -91,9 +91,10 @@ export function createTokenFlowClient(options: TokenFlowClientOptions): TokenFlo
 }
 
 /**
- * Runs `generate` as an async iterable of events; breaking out of the loop (or
- * aborting `signal`) unsubscribes, which aborts the upstream request at once.
- * Failures are thrown as TRPCClientError with `data.code` (and `data.upstream`).
+ * Runs `generate` as an async iterable of events that ends after the `end`
+ * event. Breaking out of the loop unsubscribes, and aborting `signal` does too
+ * and throws its reason; either aborts the upstream request at once. Failures
+ * are thrown as TRPCClientError with `data.code` (and `data.upstream`).
  */
 export function streamGenerate(
   client: TokenFlowClient,
@@ -115,6 +116,7 @@ type Handlers<T> = {
   onConnectionStateChange(state: { state: string; error: unknown }): void;
 };
 
+const STREAM_CUT = 'The stream closed before its end event (the client or its connection was closed).';
 const CONNECTION_LOST =
   'The connection to the gateway was lost mid-stream, and a generation cannot be resumed: send the request again.';
 
@@ -127,50 +129,60 @@ function subscriptionToIterable<T>(
     [Symbol.asyncIterator]() {
       const queue: T[] = [];
       let failure: { error: unknown } | null = null;
-      let done = false;
+      let started = false;
+      let finished = false; // the last event arrived
+      let done = false; // nothing more will be queued
       let wake: (() => void) | null = null;
       const notify = () => {
         wake?.();
         wake = null;
       };
-      let started = false;
+      const fail = (error: unknown) => {
+        if (done) return;
+        failure ??= { error };
+        done = true;
+        notify();
+      };
+
       const subscription = subscribe({
         onData: (value) => {
           started = true;
           queue.push(value.data);
           // The last event ends the stream here, without waiting for the server's
           // `stopped`, which a socket closing for shutdown may never deliver.
-          if (isLast(value.data)) stop();
+          if (isLast(value.data)) {
+            finished = true;
+            stop();
+          }
           notify();
         },
         onConnectionStateChange: (state) => {
           // tRPC would resubscribe on a new socket and the generation would start
           // over; fail instead, so the caller never sees text twice.
-          if (started && !done && state.state === 'connecting' && state.error) {
-            failure = { error: new TRPCClientError(CONNECTION_LOST, { cause: state.error as Error }) };
-            stop();
+          if (started && state.state === 'connecting' && state.error) {
+            fail(new TRPCClientError(CONNECTION_LOST, { cause: state.error as Error }));
+            subscription.unsubscribe();
           }
         },
-        onError: (error) => {
-          failure = { error };
-          notify();
-        },
-        onComplete: () => {
-          done = true;
-          notify();
-        },
-        onStopped: () => {
-          done = true;
-          notify();
-        },
+        onError: fail,
+        // A completion before the last event means the stream was cut (e.g. the
+        // client was closed): say so rather than end the loop as if all was said.
+        onComplete: () => fail(new TRPCClientError(STREAM_CUT)),
+        onStopped: () => fail(new TRPCClientError(STREAM_CUT)),
       });
-      const stop = () => {
+      function stop() {
         done = true;
         subscription.unsubscribe();
         notify();
+      }
+      const onAbort = () => {
+        if (finished) return;
+        fail(signal?.reason);
+        subscription.unsubscribe();
       };
-      signal?.addEventListener('abort', stop, { once: true });
-      if (signal?.aborted) stop();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort();
+      const cleanup = () => signal?.removeEventListener('abort', onAbort);
 
       return {
         async next(): Promise<IteratorResult<T>> {
@@ -178,11 +190,11 @@ function subscriptionToIterable<T>(
             const value = queue.shift();
             if (value !== undefined) return { value, done: false };
             if (failure) {
-              signal?.removeEventListener('abort', stop);
+              cleanup();
               throw failure.error;
             }
             if (done) {
-              signal?.removeEventListener('abort', stop);
+              cleanup();
               return { value: undefined, done: true };
             }
             await new Promise<void>((resolve) => {
@@ -192,7 +204,7 @@ function subscriptionToIterable<T>(
         },
         async return(): Promise<IteratorResult<T>> {
           stop();
-          signal?.removeEventListener('abort', stop);
+          cleanup();
           return { value: undefined, done: true };
         },
       };

@@ -36,8 +36,15 @@ export const envSchema = z.object({
 const SECRET_NAMES = /KEY|TOKEN|SECRET|PASSWORD/;
 const EXTRA_PROVIDER = /^TOKENFLOW_PROVIDER_([A-Z0-9_]+)_(BASE_URL|API_KEY)$/;
 
+const BUILT_IN_PROVIDERS = ['groq', 'openrouter'];
+
 const extraProviderSchema = z.object({
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/)
+    .refine((name) => !BUILT_IN_PROVIDERS.includes(name), {
+      message: 'is a built-in provider: set its own variables (e.g. GROQ_API_KEY, GROQ_API_BASE_URL) instead',
+    }),
   baseURL: z.url(),
   apiKey: secret,
   keyEnv: z.string(),

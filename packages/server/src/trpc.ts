@@ -2,7 +2,7 @@ import { initTRPC } from '@trpc/server';
 import type { Logger } from 'pino';
 import superjson from 'superjson';
 import type { Config } from './config.ts';
-import type { Lifecycle } from './lifecycle.ts';
+import type { Connection, Lifecycle } from './lifecycle.ts';
 import { UpstreamFailure } from './providers/errors.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
 
@@ -12,6 +12,8 @@ export interface GatewayContext {
   registry: ProviderRegistry;
   lifecycle: Lifecycle;
   logger: Logger;
+  /** The WebSocket a subscription runs on (null over HTTP), so shutdown can move idle sockets first. */
+  connection: Connection;
 }
 
 type Issue = { path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>; message: string };

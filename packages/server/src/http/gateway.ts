@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config.ts';
 import { Lifecycle } from '../lifecycle.ts';
 import { createProviderRegistry } from '../providers/registry.ts';
@@ -20,6 +20,8 @@ export interface Gateway {
 }
 
 const TRPC_PATH = '/trpc';
+/** tRPC's own "reconnect" notification, as `broadcastReconnectNotification()` sends it to every socket. */
+const RECONNECT_MESSAGE = JSON.stringify({ id: null, method: 'reconnect' });
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -43,15 +45,20 @@ async function closeSockets(wss: WebSocketServer, waitMs = 1000) {
 /** One HTTP server: tRPC over HTTP and WebSocket on /trpc, liveness and readiness beside it. */
 export function createGateway(config: Config, logger: Logger): Gateway {
   const lifecycle = new Lifecycle();
-  const context: GatewayContext = { config, registry: createProviderRegistry(config), lifecycle, logger };
-  const createContext = () => context;
+  const services: Omit<GatewayContext, 'connection'> = {
+    config,
+    registry: createProviderRegistry(config),
+    lifecycle,
+    logger,
+  };
+  const httpContext: GatewayContext = { ...services, connection: null };
   const onError = ({ error, path }: { error: { code: string; message: string }; path?: string | undefined }) => {
     if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ path, err: error.message }, 'procedure failed');
   };
 
   const trpcHandler = createHTTPHandler({
     router: appRouter,
-    createContext,
+    createContext: () => httpContext,
     basePath: `${TRPC_PATH}/`,
     maxBodySize: config.HTTP_MAX_BODY_BYTES,
     onError,
@@ -69,10 +76,10 @@ export function createGateway(config: Config, logger: Logger): Gateway {
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.WS_MAX_PAYLOAD_BYTES });
-  const wsHandler = applyWSSHandler({
+  applyWSSHandler({
     wss,
     router: appRouter,
-    createContext,
+    createContext: ({ res }): GatewayContext => ({ ...services, connection: res }),
     onError,
     keepAlive: { enabled: true, pingMs: config.WS_PING_MS, pongWaitMs: config.WS_PONG_WAIT_MS },
   });
@@ -85,6 +92,28 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
+  /**
+   * Tells a client to open its next connection elsewhere. Only sockets with no
+   * running stream are told: tRPC would move a running subscription to the new
+   * socket, and a generation cannot be resumed there.
+   */
+  const sendReconnect = (socket: object) => {
+    const ws = socket as WebSocket;
+    if (ws.readyState === ws.OPEN) ws.send(RECONNECT_MESSAGE);
+  };
+
+  async function shutDown() {
+    lifecycle.draining = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    lifecycle.onConnectionIdle = sendReconnect;
+    for (const ws of wss.clients) if (!lifecycle.hasStreams(ws)) sendReconnect(ws);
+    await lifecycle.whenIdle(config.SHUTDOWN_GRACE_MS);
+    await closeSockets(wss);
+    server.closeAllConnections();
+    await closed;
+  }
+  let closing: Promise<void> | undefined;
+
   return {
     lifecycle,
     listen: () =>
@@ -96,16 +125,9 @@ export function createGateway(config: Config, logger: Logger): Gateway {
         });
       }),
 
-    async close() {
-      if (lifecycle.draining) return;
-      lifecycle.draining = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Clients open their next connection elsewhere; streams already running finish here.
-      wsHandler.broadcastReconnectNotification();
-      await lifecycle.whenIdle(config.SHUTDOWN_GRACE_MS);
-      await closeSockets(wss);
-      server.closeAllConnections();
-      await closed;
+    close() {
+      closing ??= shutDown();
+      return closing;
     },
   };
 }

@@ -1,8 +1,8 @@
-import { TRPCError } from '@trpc/server';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { Usage } from '../generation/events.ts';
 import { toTRPCError } from './errors.ts';
 import type { ProviderTarget } from './registry.ts';
+import { StreamWatchdog } from './watchdog.ts';
 
 export type ChatDelta =
   | { type: 'text'; text: string }
@@ -70,21 +70,13 @@ export async function* streamChat({ target, body, timeouts, signal }: ChatStream
   const forwardAbort = () => upstream.abort(signal.reason);
   signal.addEventListener('abort', forwardAbort, { once: true });
 
-  let expired: TRPCError | null = null;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (ms: number, message: string) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      expired = new TRPCError({ code: 'TIMEOUT', message });
-      upstream.abort(expired);
-    }, ms);
-  };
+  const watchdog = new StreamWatchdog(provider.name, (error) => upstream.abort(error));
   const armIdle = () =>
-    arm(
+    watchdog.arm(
       timeouts.idleMs,
       `Provider "${provider.name}" sent nothing for ${timeouts.idleMs} ms in the middle of the stream (GENERATE_IDLE_TIMEOUT_MS).`,
     );
-  arm(
+  watchdog.arm(
     timeouts.firstTokenMs,
     `No token from provider "${provider.name}" within ${timeouts.firstTokenMs} ms (GENERATE_FIRST_TOKEN_TIMEOUT_MS).`,
   );
@@ -105,11 +97,13 @@ export async function* streamChat({ target, body, timeouts, signal }: ChatStream
           tokensFlowing = true;
           armIdle();
         }
+        watchdog.pause();
         yield delta;
+        watchdog.resume();
       }
     }
   } catch (error) {
-    if (expired) throw expired;
+    if (watchdog.expired) throw watchdog.expired;
     if (signal.aborted) return;
     throw toTRPCError(error, {
       provider: provider.name,
@@ -118,11 +112,11 @@ export async function* streamChat({ target, body, timeouts, signal }: ChatStream
       midStream: responding,
     });
   } finally {
-    clearTimeout(timer);
+    watchdog.stop();
     signal.removeEventListener('abort', forwardAbort);
     // Closes the upstream socket when the consumer stops early; a no-op after a full stream.
     upstream.abort();
   }
   // The SDK ends the iteration without an error when its request is aborted.
-  if (expired) throw expired;
+  if (watchdog.expired) throw watchdog.expired;
 }

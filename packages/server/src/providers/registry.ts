@@ -24,7 +24,16 @@ export interface ProviderRegistry {
 
 function makeClient(baseURL: string, apiKey: string) {
   // Retries and timeouts are the gateway's own policy (generation/), so the SDK's are off.
-  return new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 24 * 60 * 60 * 1000 });
+  // organization/project are nulled so OPENAI_ORG_ID / OPENAI_PROJECT_ID in the
+  // environment are never sent to other providers as headers.
+  return new OpenAI({
+    baseURL,
+    apiKey,
+    organization: null,
+    project: null,
+    maxRetries: 0,
+    timeout: 24 * 60 * 60 * 1000,
+  });
 }
 
 export function createProviderRegistry(config: Config): ProviderRegistry {

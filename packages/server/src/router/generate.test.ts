@@ -17,7 +17,13 @@ beforeAll(async () => {
   upstream = await startReplayUpstream();
   const config = loadConfig({ GROQ_API_KEY: 'gsk-test-123456', GROQ_API_BASE_URL: upstream.baseURL });
   lifecycle = new Lifecycle();
-  const context = { config, registry: createProviderRegistry(config), lifecycle, logger: createLogger('silent') };
+  const context = {
+    config,
+    registry: createProviderRegistry(config),
+    lifecycle,
+    logger: createLogger('silent'),
+    connection: null,
+  };
   caller = createCaller(context);
 });
 afterAll(() => upstream.close());

@@ -26,7 +26,7 @@ export const generate = publicProcedure.input(generateInputSchema).subscription(
     idleMs: ctx.config.GENERATE_IDLE_TIMEOUT_MS,
   };
   const log = ctx.logger.child({ requestId, procedure: 'generate' });
-  ctx.lifecycle.streamStarted();
+  ctx.lifecycle.streamStarted(ctx.connection);
   const started = performance.now();
   let events = 0;
   try {
@@ -56,6 +56,6 @@ export const generate = publicProcedure.input(generateInputSchema).subscription(
     );
     throw error;
   } finally {
-    ctx.lifecycle.streamEnded();
+    ctx.lifecycle.streamEnded(ctx.connection);
   }
 });
