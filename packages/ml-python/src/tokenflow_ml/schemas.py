@@ -1,0 +1,109 @@
+"""Request and response models of the HTTP API; FastAPI publishes them in /openapi.json.
+
+The gateway's zod schemas mirror these limits (packages/server/src/ml/schemas.ts).
+"""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_TEXT_CHARS = 400_000
+MAX_PROMPT_CHARS = 20_000
+MAX_CATEGORIES = 32
+MAX_CATEGORY_CHARS = 64
+MAX_FORCE_TOKENS = 32
+MAX_QUESTION_CHARS = 10_000
+
+Category = Annotated[str, Field(min_length=1, max_length=MAX_CATEGORY_CHARS)]
+ForceToken = Annotated[str, Field(min_length=1, max_length=32)]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must contain text, not only whitespace")
+    return value
+
+
+class CompressRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    ratio: float = Field(
+        default=0.5, gt=0, le=1, description="Fraction of tokens to keep (0 < ratio <= 1)."
+    )
+    target_tokens: int | None = Field(
+        default=None, ge=1, le=1_000_000, description="Token budget; overrides ratio when set."
+    )
+    force_tokens: list[ForceToken] = Field(default_factory=list, max_length=MAX_FORCE_TOKENS)
+    force_reserve_digit: bool = False
+    drop_consecutive: bool = Field(
+        default=False, description="Drop a forced token that repeats right after itself."
+    )
+    question: str | None = Field(default=None, min_length=1, max_length=MAX_QUESTION_CHARS)
+
+    _text_not_blank = field_validator("text")(_not_blank)
+
+
+class CompressResponse(BaseModel):
+    compressed_text: str
+    origin_tokens: int
+    compressed_tokens: int
+    ratio: float = Field(description="compressed_tokens / origin_tokens")
+    saving_percent: float
+    method: str
+    model: str
+    elapsed_ms: float
+
+
+class ClassifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+    possible_categories: list[Category] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_CATEGORIES,
+        description="Null means the default set: reasoning, code, function-calling, "
+        "text-to-text, creative, general.",
+    )
+    multi_label: bool = False
+
+    _prompt_not_blank = field_validator("prompt")(_not_blank)
+
+    @model_validator(mode="after")
+    def _unique_categories(self) -> "ClassifyRequest":
+        categories = self.possible_categories or []
+        if len({c.strip().lower() for c in categories}) != len(categories):
+            raise ValueError("possible_categories must not repeat a category")
+        return self
+
+
+class Label(BaseModel):
+    label: str
+    score: float
+
+
+class ClassifyResponse(BaseModel):
+    labels: list[Label] = Field(description="Every category with its score, best first.")
+    top_category: str
+    confidence: float
+    backend: str
+    model: str
+    elapsed_ms: float
+
+
+class ModelStatus(BaseModel):
+    status: str = Field(description="loading, ready or failed")
+    backend: str
+    model: str
+    load_ms: float | None = None
+    error: str | None = None
+
+
+class Readiness(BaseModel):
+    ready: bool
+    models: dict[str, ModelStatus]
+
+
+class ErrorBody(BaseModel):
+    detail: str
