@@ -18,7 +18,9 @@ function toTiktokenFile(bpeRanks) {
   for (const line of bpeRanks.split('\n')) {
     if (!line) continue;
     const [, offset, ...tokens] = line.split(' ');
-    tokens.forEach((token, index) => ranked.push([Number(offset) + index, token]));
+    tokens.forEach((token, index) => {
+      ranked.push([Number(offset) + index, token]);
+    });
   }
   ranked.sort((a, b) => a[0] - b[0]);
   return `${ranked.map(([rank, token]) => `${token} ${rank}`).join('\n')}\n`;

@@ -27,9 +27,13 @@ describe('the gateway host', () => {
     stack = await startStack();
     const healthz = await fetch(`${stack.gateway.url}/healthz`);
     expect([healthz.status, await healthz.json()]).toEqual([200, { status: 'ok' }]);
+    // No ML service runs in this stack, so the gateway is alive but not ready.
     const readyz = await fetch(`${stack.gateway.url}/readyz`);
-    expect(readyz.status).toBe(200);
-    expect(await readyz.json()).toMatchObject({ ready: true, checks: { config: 'ok' } });
+    expect(readyz.status).toBe(503);
+    expect(await readyz.json()).toMatchObject({
+      ready: false,
+      checks: { config: 'ok', shutdown: 'ok', mlService: expect.stringMatching(/not reachable/) },
+    });
     const missing = await fetch(`${stack.gateway.url}/nope`);
     expect(missing.status).toBe(404);
   });

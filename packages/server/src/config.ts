@@ -18,6 +18,8 @@ export const envSchema = z.object({
   // Loopback by default: until the gateway has API keys, nobody else should reach it.
   HOST: z.string().min(1).default('127.0.0.1'),
   ML_SERVICE_URL: z.url().default('http://127.0.0.1:8001'),
+  // Compressing a long prompt on a CPU takes seconds; classifying takes milliseconds.
+  ML_TIMEOUT_MS: positiveMs.default(120_000),
   GROQ_API_KEY: secret,
   GROQ_API_BASE_URL: z.url().default('https://api.groq.com/openai/v1'),
   OPENROUTER_API_KEY: secret,

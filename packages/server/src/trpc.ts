@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import superjson from 'superjson';
 import type { Config } from './config.ts';
 import type { Connection, Lifecycle } from './lifecycle.ts';
+import type { MlClient } from './ml/client.ts';
 import { UpstreamFailure } from './providers/errors.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
 
@@ -10,6 +11,7 @@ import type { ProviderRegistry } from './providers/registry.ts';
 export interface GatewayContext {
   config: Config;
   registry: ProviderRegistry;
+  ml: MlClient;
   lifecycle: Lifecycle;
   logger: Logger;
   /** The WebSocket a subscription runs on (null over HTTP), so shutdown can move idle sockets first. */

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config.ts';
 import { Lifecycle } from '../lifecycle.ts';
+import { createMlClient } from '../ml/client.ts';
 import { createProviderRegistry } from '../providers/registry.ts';
 import { appRouter } from '../router/index.ts';
 import type { GatewayContext } from '../trpc.ts';
@@ -48,6 +49,7 @@ export function createGateway(config: Config, logger: Logger): Gateway {
   const services: Omit<GatewayContext, 'connection'> = {
     config,
     registry: createProviderRegistry(config),
+    ml: createMlClient({ baseUrl: config.ML_SERVICE_URL, timeoutMs: config.ML_TIMEOUT_MS }),
     lifecycle,
     logger,
   };
@@ -68,8 +70,8 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz') {
-      const ready = readiness(lifecycle);
-      return sendJson(res, ready.ready ? 200 : 503, ready);
+      void readiness(lifecycle, services.ml).then((ready) => sendJson(res, ready.ready ? 200 : 503, ready));
+      return;
     }
     if (path === TRPC_PATH || path.startsWith(`${TRPC_PATH}/`)) return trpcHandler(req, res);
     sendJson(res, 404, { error: `No route for ${req.method} ${path}. tRPC lives at ${TRPC_PATH}.` });

