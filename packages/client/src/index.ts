@@ -1,4 +1,4 @@
-import type { AppRouter, GenerateEvent } from '@tokenflow/server';
+import type { AppRouter, GenerateEvent, SelectModelEvent } from '@tokenflow/server';
 import {
   createTRPCClient,
   createWSClient,
@@ -11,7 +11,16 @@ import {
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import superjson from 'superjson';
 
-export type { AppRouter, GenerateEvent, GenerateInput, UpstreamDetails, Usage } from '@tokenflow/server';
+export type {
+  AppRouter,
+  GenerateEvent,
+  GenerateInput,
+  ModelRef,
+  SelectModelEvent,
+  SelectModelInput,
+  UpstreamDetails,
+  Usage,
+} from '@tokenflow/server';
 export { TRPCClientError };
 export type RouterInputs = inferRouterInputs<AppRouter>;
 /** What every failed call throws: `data.code` is the tRPC code, `data.upstream` the provider's side. */
@@ -103,6 +112,22 @@ export function streamGenerate(
 ): AsyncIterable<GenerateEvent> {
   return subscriptionToIterable(
     (handlers) => client.generate.subscribe(input, handlers),
+    (event) => event.type === 'end',
+    options.signal,
+  );
+}
+
+/**
+ * Runs `selectModel` the same way: metadata (the category, the chosen model and
+ * the candidates), then any `fallback` events, then the answer and `end`.
+ */
+export function streamSelectModel(
+  client: TokenFlowClient,
+  input: RouterInputs['selectModel'],
+  options: { signal?: AbortSignal } = {},
+): AsyncIterable<SelectModelEvent> {
+  return subscriptionToIterable(
+    (handlers) => client.selectModel.subscribe(input, handlers),
     (event) => event.type === 'end',
     options.signal,
   );

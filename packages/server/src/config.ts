@@ -27,6 +27,11 @@ export const envSchema = z.object({
   // Reasoning models may think for a long time before their first token.
   GENERATE_FIRST_TOKEN_TIMEOUT_MS: positiveMs.default(60_000),
   GENERATE_IDLE_TIMEOUT_MS: positiveMs.default(30_000),
+  TOKENFLOW_CATALOG: z.string().min(1).optional(),
+  ROUTING_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.3),
+  // selectModel waits this long for a category, then routes to the default one.
+  ROUTING_CLASSIFY_TIMEOUT_MS: positiveMs.default(300),
+  ROUTING_DEFAULT_MAX_TOKENS: z.coerce.number().int().min(1).max(1_000_000).default(1024),
   WS_MAX_PAYLOAD_BYTES: bytes.default(4 * 1024 * 1024),
   HTTP_MAX_BODY_BYTES: bytes.default(4 * 1024 * 1024),
   WS_PING_MS: positiveMs.default(30_000),

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig, loadDotEnv } from './config.ts';
 import { createGateway } from './http/gateway.ts';
 import { createLogger } from './logger.ts';
+import { CatalogError } from './routing/catalog.ts';
 
 loadDotEnv(process.env.TOKENFLOW_ENV_FILE ?? join(process.cwd(), '.env'));
 
@@ -15,7 +16,14 @@ try {
 }
 
 const logger = createLogger(config.LOG_LEVEL);
-const gateway = createGateway(config, logger);
+let gateway: ReturnType<typeof createGateway>;
+try {
+  gateway = createGateway(config, logger);
+} catch (error) {
+  if (!(error instanceof CatalogError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
 const address = await gateway.listen();
 const url = `http://${address.address}:${address.port}`;
 logger.info({ url, trpc: `${url}/trpc`, ws: `ws://${address.address}:${address.port}/trpc` }, 'gateway listening');

@@ -6,12 +6,14 @@ import type { Connection, Lifecycle } from './lifecycle.ts';
 import type { MlClient } from './ml/client.ts';
 import { UpstreamFailure } from './providers/errors.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
+import type { Catalog } from './routing/catalog.ts';
 
 /** The services every procedure may use; built once and shared by HTTP and WebSocket. */
 export interface GatewayContext {
   config: Config;
   registry: ProviderRegistry;
   ml: MlClient;
+  catalog: Catalog;
   lifecycle: Lifecycle;
   logger: Logger;
   /** The WebSocket a subscription runs on (null over HTTP), so shutdown can move idle sockets first. */

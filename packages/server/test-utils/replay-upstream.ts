@@ -38,7 +38,8 @@ export interface ReplayUpstream {
   requests: ReceivedRequest[];
   /** How many streams were cut by the client (socket closed before the response ended). */
   readonly abortedStreams: number;
-  use(scenario: Scenario): void;
+  /** One scenario for every request, or one chosen per request (e.g. by model). */
+  use(scenario: Scenario | ((request: ReceivedRequest) => Scenario)): void;
   /** Resolves when the next client-side abort is observed. */
   nextAbort(): Promise<void>;
   close(): Promise<void>;
@@ -63,7 +64,7 @@ function errorEvent(fault: Extract<Fault, { kind: 'midstream-error' }>) {
  * provider streams byte for byte and injects failures on demand.
  */
 export async function startReplayUpstream(initial: Scenario = {}, port = 0): Promise<ReplayUpstream> {
-  let scenario = initial;
+  let choose: (request: ReceivedRequest) => Scenario = () => initial;
   let abortedStreams = 0;
   let abortWaiters: Array<() => void> = [];
   const requests: ReceivedRequest[] = [];
@@ -73,7 +74,9 @@ export async function startReplayUpstream(initial: Scenario = {}, port = 0): Pro
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
-    requests.push({ path: req.url ?? '', authorization: req.headers.authorization, body });
+    const received = { path: req.url ?? '', authorization: req.headers.authorization, body };
+    requests.push(received);
+    const scenario = choose(received);
 
     res.on('close', () => {
       if (res.writableEnded) return;
@@ -141,7 +144,7 @@ export async function startReplayUpstream(initial: Scenario = {}, port = 0): Pro
       return abortedStreams;
     },
     use(next) {
-      scenario = next;
+      choose = typeof next === 'function' ? next : () => next;
     },
     nextAbort: () => new Promise((resolve) => abortWaiters.push(resolve)),
     async close() {

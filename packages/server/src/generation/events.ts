@@ -8,22 +8,61 @@ export const usageSchema = z.object({
   costUsd: z.number().nonnegative().nullable(),
 });
 
-/** Every event a generation stream emits, in order: metadata, text/reasoning*, end. */
+const textEvent = z.object({ type: z.literal('text'), text: z.string() });
+const reasoningEvent = z.object({ type: z.literal('reasoning'), text: z.string() });
+const endEvent = z.object({
+  type: z.literal('end'),
+  finishReason: z.string().nullable(),
+  usage: usageSchema.nullable(),
+});
+const modelRef = z.object({ provider: z.string(), model: z.string() });
+
+/** Every event a `generate` stream emits, in order: metadata, text/reasoning*, end. */
 export const generateEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('metadata'), requestId: z.string(), provider: z.string(), model: z.string() }),
+  textEvent,
+  reasoningEvent,
+  endEvent,
+]);
+
+/**
+ * Every event a `selectModel` stream emits: metadata (with how the model was
+ * chosen), fallback* (before the first token only), text/reasoning*, end.
+ */
+export const selectModelEventSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('metadata'),
     requestId: z.string(),
+    /** The first candidate; a `fallback` event names any later one. */
     provider: z.string(),
     model: z.string(),
+    category: z.string(),
+    confidence: z.number().nullable(),
+    scores: z.array(z.object({ label: z.string(), score: z.number() })),
+    classification: z.enum(['ok', 'unavailable']),
+    /** Why this category's ranking was used (classified, low-confidence, unclassified, ...). */
+    routing: z.string(),
+    candidates: z.array(modelRef),
+    compression: z.object({ originTokens: z.number(), compressedTokens: z.number(), ratio: z.number() }).nullable(),
+    classificationMs: z.number(),
+    compressionMs: z.number().nullable(),
+    /** What did not go as asked, e.g. "compression unavailable: ...". */
+    notes: z.array(z.string()),
   }),
-  z.object({ type: z.literal('text'), text: z.string() }),
-  z.object({ type: z.literal('reasoning'), text: z.string() }),
   z.object({
-    type: z.literal('end'),
-    finishReason: z.string().nullable(),
-    usage: usageSchema.nullable(),
+    type: z.literal('fallback'),
+    from: modelRef,
+    to: modelRef,
+    reason: z.string(),
+    code: z.string(),
   }),
+  textEvent,
+  reasoningEvent,
+  endEvent,
 ]);
 
 export type Usage = z.infer<typeof usageSchema>;
 export type GenerateEvent = z.infer<typeof generateEventSchema>;
+export type SelectModelEvent = z.infer<typeof selectModelEventSchema>;
+export type AnswerEvent = z.infer<typeof textEvent> | z.infer<typeof reasoningEvent>;
+export type ModelRef = z.infer<typeof modelRef>;

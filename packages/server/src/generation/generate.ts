@@ -1,7 +1,7 @@
-import { TRPCError } from '@trpc/server';
-import { type StreamTimeouts, streamChat } from '../providers/chat-stream.ts';
+import type { StreamTimeouts } from '../providers/chat-stream.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
-import type { GenerateEvent, Usage } from './events.ts';
+import { streamAnswer } from './answer-stream.ts';
+import type { GenerateEvent } from './events.ts';
 import { type GenerateInput, toMessages } from './input.ts';
 
 export interface GenerateDeps {
@@ -18,33 +18,12 @@ export interface GenerateDeps {
 export async function* runGeneration(input: GenerateInput, deps: GenerateDeps): AsyncGenerator<GenerateEvent> {
   const target = deps.registry.resolve(input);
   yield { type: 'metadata', requestId: deps.requestId, provider: target.provider.name, model: target.model };
-
-  let finishReason: string | null = null;
-  let usage: Usage | null = null;
-  const deltas = streamChat({
+  const outcome = yield* streamAnswer({
     target,
+    messages: toMessages(input),
+    sampling: input,
     timeouts: deps.timeouts,
     signal: deps.signal,
-    body: {
-      messages: toMessages(input),
-      temperature: input.temperature,
-      top_p: input.topP,
-      max_tokens: input.maxTokens,
-      stop: input.stop,
-    },
   });
-  for await (const delta of deltas) {
-    if (delta.type === 'finish') finishReason = delta.reason;
-    else if (delta.type === 'usage') usage = delta.usage;
-    else yield delta;
-  }
-  if (deps.signal.aborted) return;
-  if (finishReason === null) {
-    // A stream that just stops may have lost the rest of the answer: say so.
-    throw new TRPCError({
-      code: 'BAD_GATEWAY',
-      message: `Provider "${target.provider.name}" ended the stream without a finish reason; the answer may be incomplete.`,
-    });
-  }
-  yield { type: 'end', finishReason, usage };
+  if (outcome) yield { type: 'end', ...outcome };
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { compressInputSchema } from '../ml/schemas.ts';
+import { preferSchema } from '../routing/policy.ts';
 
 /** Size limits that keep one request from exhausting the gateway's memory. */
 export const LIMITS = {
@@ -15,36 +17,64 @@ export const chatMessageSchema = z.object({
   content: z.string().max(LIMITS.promptChars),
 });
 
-export const generateInputSchema = z
-  .object({
-    prompt: z.string().min(1).max(LIMITS.promptChars).optional(),
-    messages: z.array(chatMessageSchema).min(1).max(LIMITS.messages).optional(),
+/** What to answer and how to sample: shared by generate and selectModel. */
+const conversationShape = {
+  prompt: z.string().min(1).max(LIMITS.promptChars).optional(),
+  messages: z.array(chatMessageSchema).min(1).max(LIMITS.messages).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  topP: z.number().gt(0).max(1).optional(),
+  maxTokens: z.number().int().min(1).max(LIMITS.maxTokens).optional(),
+  stop: z
+    .union([
+      z.string().min(1).max(LIMITS.stopChars),
+      z.array(z.string().min(1).max(LIMITS.stopChars)).min(1).max(LIMITS.stopSequences),
+    ])
+    .optional(),
+  /** Set by the tRPC client when it resubscribes after a lost connection. */
+  lastEventId: z.string().max(200).nullish(),
+};
+
+type Conversation = { prompt?: string | undefined; messages?: Array<{ content: string }> | undefined };
+
+function conversationRules<T extends z.ZodType<Conversation>>(schema: T) {
+  return schema
+    .refine((input) => (input.prompt === undefined) !== (input.messages === undefined), {
+      message: 'Send exactly one of prompt or messages.',
+      path: ['prompt'],
+    })
+    .refine((input) => (input.messages ?? []).reduce((sum, m) => sum + m.content.length, 0) <= LIMITS.promptChars, {
+      message: `The messages hold more than ${LIMITS.promptChars} characters in all.`,
+      path: ['messages'],
+    });
+}
+
+export const generateInputSchema = conversationRules(
+  z.object({
+    ...conversationShape,
     model: z.string().trim().min(1).max(LIMITS.modelChars),
     provider: z.string().trim().min(1).max(64).optional(),
-    temperature: z.number().min(0).max(2).optional(),
-    topP: z.number().gt(0).max(1).optional(),
-    maxTokens: z.number().int().min(1).max(LIMITS.maxTokens).optional(),
-    stop: z
-      .union([
-        z.string().min(1).max(LIMITS.stopChars),
-        z.array(z.string().min(1).max(LIMITS.stopChars)).min(1).max(LIMITS.stopSequences),
-      ])
+  }),
+);
+
+export const selectModelInputSchema = conversationRules(
+  z.object({
+    ...conversationShape,
+    possibleCategories: z.array(z.string().trim().min(1).max(64)).min(1).max(32).optional(),
+    multiLabel: z.boolean().optional(),
+    /** Compress the prompt (for messages: the last user message) before routing and sending it. */
+    compress: compressInputSchema
+      .pick({ ratio: true, targetTokens: true, forceTokens: true, forceReserveDigit: true })
       .optional(),
-    /** Set by the tRPC client when it resubscribes after a lost connection. */
-    lastEventId: z.string().max(200).nullish(),
-  })
-  .refine((input) => (input.prompt === undefined) !== (input.messages === undefined), {
-    message: 'Send exactly one of prompt or messages.',
-    path: ['prompt'],
-  })
-  .refine((input) => (input.messages ?? []).reduce((sum, m) => sum + m.content.length, 0) <= LIMITS.promptChars, {
-    message: `The messages hold more than ${LIMITS.promptChars} characters in all.`,
-    path: ['messages'],
-  });
+    prefer: preferSchema.optional(),
+    allowedProviders: z.array(z.string().min(1).max(64)).min(1).max(32).optional(),
+    maxPricePerMTok: z.number().nonnegative().optional(),
+  }),
+);
 
 export type GenerateInput = z.infer<typeof generateInputSchema>;
+export type SelectModelInput = z.infer<typeof selectModelInputSchema>;
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
-export function toMessages(input: Pick<GenerateInput, 'prompt' | 'messages'>): ChatMessage[] {
+export function toMessages(input: Conversation & { messages?: ChatMessage[] | undefined }): ChatMessage[] {
   return input.messages ?? [{ role: 'user', content: input.prompt ?? '' }];
 }

@@ -9,6 +9,7 @@ import { Lifecycle } from '../lifecycle.ts';
 import { createMlClient } from '../ml/client.ts';
 import { createProviderRegistry } from '../providers/registry.ts';
 import { appRouter } from '../router/index.ts';
+import { loadCatalog } from '../routing/catalog.ts';
 import type { GatewayContext } from '../trpc.ts';
 import { readiness } from './health.ts';
 
@@ -50,6 +51,7 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     config,
     registry: createProviderRegistry(config),
     ml: createMlClient({ baseUrl: config.ML_SERVICE_URL, timeoutMs: config.ML_TIMEOUT_MS }),
+    catalog: loadCatalog(config.TOKENFLOW_CATALOG),
     lifecycle,
     logger,
   };

@@ -18,6 +18,7 @@ export interface ProviderTarget {
 
 export interface ProviderRegistry {
   list(): Array<{ name: string; baseURL: string; configured: boolean }>;
+  isConfigured(name: string): boolean;
   /** Finds the provider for a request, or throws a TRPCError that says why not. */
   resolve(request: { model: string; provider?: string | undefined }): ProviderTarget;
 }
@@ -70,6 +71,7 @@ export function createProviderRegistry(config: Config): ProviderRegistry {
   }
 
   return {
+    isConfigured: (name) => Boolean(providers.get(name)?.client),
     list: () =>
       [...providers.values()].map((p) => ({ name: p.name, baseURL: p.baseURL, configured: p.client !== null })),
 

@@ -6,6 +6,7 @@ import { Lifecycle } from '../lifecycle.ts';
 import { createLogger } from '../logger.ts';
 import { createMlClient } from '../ml/client.ts';
 import { createProviderRegistry } from '../providers/registry.ts';
+import { loadCatalog } from '../routing/catalog.ts';
 import { createCallerFactory } from '../trpc.ts';
 import { appRouter } from './index.ts';
 
@@ -22,6 +23,7 @@ beforeAll(async () => {
     config,
     registry: createProviderRegistry(config),
     ml: createMlClient({ baseUrl: config.ML_SERVICE_URL, timeoutMs: 1000 }),
+    catalog: loadCatalog(),
     lifecycle,
     logger: createLogger('silent'),
     connection: null,

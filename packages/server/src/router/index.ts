@@ -3,7 +3,9 @@ import { classify } from './classify.ts';
 import { compress } from './compress.ts';
 import { generate } from './generate.ts';
 import { health } from './health.ts';
+import { modelRankings } from './model-rankings.ts';
+import { selectModel } from './select-model.ts';
 
-export const appRouter = router({ health, generate, classify, compress });
+export const appRouter = router({ health, generate, selectModel, classify, compress, modelRankings });
 
 export type AppRouter = typeof appRouter;
