@@ -84,6 +84,10 @@ const isPython311 = (python) => {
   return probe.status === 0 && probe.stdout.trim() === 'True';
 };
 
+/** A venv is usable when its interpreter is 3.11+ and it has pip (a failed ensurepip leaves none). */
+const isUsableVenv = () =>
+  isPython311(venvPython) && spawnSync(venvPython, ['-m', 'pip', '--version'], { stdio: 'ignore' }).status === 0;
+
 function findPython() {
   const candidates = [process.env.PYTHON, 'python3.11', 'python3', 'python'].filter(Boolean);
   const found = candidates.find(isPython311);
@@ -95,14 +99,19 @@ function ensureVenv() {
   const inputs = ['requirements.txt', 'requirements-dev.txt', 'pyproject.toml'].map((file) => join(mlDir, file));
   const stampFile = join(mlDir, '.venv', '.tokenflow-stamp');
   // A venv whose interpreter vanished (system Python upgraded) or is too old is rebuilt.
-  if (existsSync(join(mlDir, '.venv')) && !isPython311(venvPython)) {
+  if (existsSync(join(mlDir, '.venv')) && !isUsableVenv()) {
     log('the ML virtualenv is broken or too old: rebuilding it');
     rmSync(join(mlDir, '.venv'), { recursive: true, force: true });
   }
   stamped(stampFile, inputs, () => {
     if (!existsSync(venvPython)) {
       log('creating the ML service virtualenv (packages/ml-python/.venv)');
-      run(findPython(), ['-m', 'venv', join(mlDir, '.venv')]);
+      try {
+        run(findPython(), ['-m', 'venv', join(mlDir, '.venv')]);
+      } catch (error) {
+        rmSync(join(mlDir, '.venv'), { recursive: true, force: true });
+        throw new Error(`${error.message}: on Debian/Ubuntu install the python3-venv package (python3.11-venv)`);
+      }
     }
     log('installing pinned Python requirements');
     const pip = [venvPython, '-m', 'pip', 'install', '--disable-pip-version-check', '-q'];

@@ -5,6 +5,7 @@ import {
   type RunningMlService,
   startGateway,
   startMlService,
+  startReplayUpstream,
   tinyModels,
 } from '@tokenflow/server/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +93,9 @@ describe('classify and compress through the gateway and the real ML service', ()
 
     const repeated = await failure(client.classify.mutate({ prompt: 'x', possibleCategories: ['a', 'A'] }));
     expect(repeated.message).toMatch(/must not repeat a category/);
+
+    const spaces = await failure(client.compress.mutate({ text: 'x', forceTokens: ['  '] }));
+    expect(spaces.message).toMatch(/forceTokens.0: must not be only spaces/);
   });
 
   it("passes the service's own refusal on as BAD_REQUEST with its message", async () => {
@@ -170,6 +174,57 @@ describe('when the ML service is down or not ready', () => {
       await ml.close();
     }
   }, 120_000);
+
+  it('answers a busy service at once with SERVICE_UNAVAILABLE and its Retry-After, without retrying', async () => {
+    const ml = await startMlService({
+      ML_CLASSIFIER_BACKEND: 'nli',
+      ML_CLASSIFIER_MODEL: tinyModels().nli,
+      ML_COMPRESSOR_MODEL: tinyModels().llmlingua2,
+      ML_WORKERS: '1',
+      ML_MAX_QUEUE: '0',
+    });
+    await ml.ready();
+    const gateway = await startGateway({ ML_SERVICE_URL: ml.url });
+    const client = createTokenFlowClient({ url: gateway.url, WebSocket });
+    try {
+      const text = 'The team reviewed the budget and the launch plan on Monday. '.repeat(400);
+      const calls = Array.from({ length: 8 }, async () => {
+        const started = performance.now();
+        const outcome = await client.compress.mutate({ text, ratio: 0.5 }).then(
+          () => null,
+          (error: unknown) => error as TokenFlowError,
+        );
+        return { outcome, ms: performance.now() - started };
+      });
+      const results = await Promise.all(calls);
+      const busy = results.filter((r) => r.outcome?.data?.code === 'SERVICE_UNAVAILABLE');
+
+      expect(results.some((r) => r.outcome === null)).toBe(true);
+      expect(busy.length).toBeGreaterThan(0);
+      expect(busy[0]?.outcome?.message).toMatch(/The ML service is not available: the ML service is busy/);
+      expect(busy[0]?.outcome?.data?.upstream).toEqual({ provider: 'ml-service', status: 503, retryAfterMs: 1000 });
+      expect(Math.min(...busy.map((r) => r.ms))).toBeLessThan(1000);
+    } finally {
+      await client.close();
+      await gateway.close();
+      await ml.close();
+    }
+  }, 120_000);
+
+  it('reports BAD_GATEWAY, not bad input, when ML_SERVICE_URL answers 404', async () => {
+    const notTheMlService = await startReplayUpstream();
+    const gateway = await startGateway({ ML_SERVICE_URL: notTheMlService.baseURL.replace(/\/v1$/, '') });
+    const client = createTokenFlowClient({ url: gateway.url, WebSocket });
+    try {
+      const error = await failure(client.classify.mutate({ prompt: 'hello' }));
+      expect(error.data?.code).toBe('BAD_GATEWAY');
+      expect(error.message).toMatch(/HTTP 404/);
+    } finally {
+      await client.close();
+      await gateway.close();
+      await notTheMlService.close();
+    }
+  });
 
   it('answers SERVICE_UNAVAILABLE when nothing listens at ML_SERVICE_URL', async () => {
     const gateway = await startGateway({ ML_SERVICE_URL: `http://127.0.0.1:${await closedPort()}` });

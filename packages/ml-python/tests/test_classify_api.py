@@ -50,6 +50,7 @@ def test_uses_the_callers_categories_and_scores_each_alone_for_multi_label(tiny_
         ({"prompt": "x", "possible_categories": [f"c{i}" for i in range(33)]}, "at most 32 items"),
         ({"prompt": "x", "possible_categories": ["a", "A"]}, "must not repeat a category"),
         ({"prompt": "x", "possible_categories": ["y" * 65]}, "at most 64 characters"),
+        ({"prompt": "x", "possible_categories": ["   "]}, "at least 1 character"),
         ({"prompt": "x", "temperature": 1}, "temperature: Extra inputs are not permitted"),
         ({}, "prompt: Field required"),
     ],
@@ -70,6 +71,23 @@ def test_rejects_malformed_json_with_422(tiny_service):
 
     assert response.status_code == 422
     assert "JSON decode error" in response.json()["detail"]
+
+
+def test_refuses_a_chunked_body_over_the_limit_with_413(tiny_service):
+    def chunks():
+        yield b'{"prompt": "'
+        for _ in range(6):
+            yield b"x" * (1024 * 1024)
+        yield b'"}'
+
+    response = httpx.post(
+        f"{tiny_service.url}/classify",
+        content=chunks(),
+        headers={"content-type": "application/json"},
+    )
+
+    assert response.status_code == 413
+    assert "larger than" in response.json()["detail"]
 
 
 def test_refuses_a_body_over_the_limit_with_413(tiny_service):

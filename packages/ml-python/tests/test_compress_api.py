@@ -32,6 +32,24 @@ def test_a_ratio_of_one_keeps_everything(tiny_service):
     assert body["compressed_tokens"] == body["origin_tokens"]
 
 
+def test_keeps_a_newline_as_a_forced_token(tiny_service):
+    text = "\n".join(sample_text(40, seed) for seed in range(5))
+
+    body = compress(tiny_service, text=text, ratio=0.3, force_tokens=["\n"]).json()
+
+    assert body["compressed_text"].count("\n") == text.count("\n")
+
+
+@pytest.mark.parametrize("text", ["中文文本", "🎉🎉🎉", "ü"])
+def test_sends_text_the_model_has_no_words_for_back_unchanged(tiny_service, text):
+    response = compress(tiny_service, text=text, ratio=0.5)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["compressed_text"] == text
+    assert body["compressed_tokens"] == body["origin_tokens"] > 0
+
+
 def test_question_aware_compression_is_refused_by_llmlingua2_with_a_hint(tiny_service):
     response = compress(tiny_service, text="Some context.", question="What?")
 
@@ -55,6 +73,10 @@ def test_question_aware_compression_is_refused_by_llmlingua2_with_a_hint(tiny_se
             "force_tokens: List should have at most 32 items",
         ),
         ({"text": "x", "ratio": "half"}, "ratio: Input should be a valid number"),
+        (
+            {"text": "x", "force_tokens": ["  "]},
+            "force_tokens.0: Value error, must not be only spaces",
+        ),
     ],
 )
 def test_rejects_invalid_input_with_422_and_a_readable_message(tiny_service, body, message):

@@ -1,4 +1,4 @@
-import { initTRPC } from '@trpc/server';
+import { initTRPC, type TRPCError } from '@trpc/server';
 import type { Logger } from 'pino';
 import superjson from 'superjson';
 import type { Config } from './config.ts';
@@ -22,25 +22,27 @@ export interface GatewayContext {
 
 type Issue = { path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>; message: string };
 
-/** "maxTokens: Too small: expected number to be >=1" instead of a JSON dump of issues. */
-function describeIssues(issues: Issue[]) {
-  return issues
-    .map((issue) => {
-      const path = (issue.path ?? []).map((part) => String(typeof part === 'object' ? part.key : part)).join('.');
-      return path ? `${path}: ${issue.message}` : issue.message;
-    })
-    .join('; ');
+/**
+ * The message a caller sees: for invalid input, "maxTokens: Too small: expected
+ * number to be >=1" instead of a JSON dump of validation issues.
+ */
+export function publicMessage(error: TRPCError): string {
+  const issues = (error.cause as { issues?: Issue[] } | undefined)?.issues;
+  if (error.code !== 'BAD_REQUEST' || !Array.isArray(issues)) return error.message;
+  const described = issues.map((issue) => {
+    const path = (issue.path ?? []).map((part) => String(typeof part === 'object' ? part.key : part)).join('.');
+    return path ? `${path}: ${issue.message}` : issue.message;
+  });
+  return `Invalid input: ${described.join('; ')}`;
 }
 
 const t = initTRPC.context<GatewayContext>().create({
   transformer: superjson,
   isDev: process.env.NODE_ENV === 'development',
   errorFormatter({ shape, error }) {
-    const issues = (error.cause as { issues?: Issue[] } | undefined)?.issues;
-    const invalidInput = error.code === 'BAD_REQUEST' && Array.isArray(issues);
     return {
       ...shape,
-      message: invalidInput ? `Invalid input: ${describeIssues(issues)}` : shape.message,
+      message: publicMessage(error),
       data: {
         ...shape.data,
         upstream: error.cause instanceof UpstreamFailure ? error.cause.details : null,

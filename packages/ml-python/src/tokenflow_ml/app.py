@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     slots = [classifier, compressor]
-    pool = InferencePool(settings.workers, settings.max_queue)
+    pool = InferencePool(settings.workers, settings.max_queue, settings.max_queue_wait_s)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):

@@ -39,10 +39,14 @@ class NliClassifier:
         self, prompt: str, categories: list[str] | None, multi_label: bool
     ) -> list[tuple[str, float]]:
         names = categories or list(DEFAULT_CATEGORIES)
-        # A default category is stated by its description; the caller's own by its name.
-        phrases = {
-            (DEFAULT_CATEGORIES[n].description if n in DEFAULT_CATEGORIES else n): n for n in names
-        }
+        # A default category is stated by its description, the caller's own by its name
+        # (and a default one by its name too if the caller also sent its description).
+        taken = set(names)
+        phrases = {}
+        for name in names:
+            spec = DEFAULT_CATEGORIES.get(name)
+            phrase = spec.description if spec and spec.description not in taken else name
+            phrases[phrase] = name
         result = self._pipe(
             prompt,
             candidate_labels=list(phrases),

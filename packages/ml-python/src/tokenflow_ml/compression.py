@@ -5,6 +5,7 @@ the perplexity-based LLMLingua / LongLLMLingua (a small causal LM drops the
 tokens it finds least surprising, optionally conditioned on a question).
 """
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from typing import Protocol
 
 from .schemas import CompressRequest
 from .settings import tiktoken_cache_dir
+
+log = logging.getLogger("tokenflow_ml.compression")
 
 # tiktoken's cache file name for cl100k_base (sha1 of its download URL).
 CL100K_CACHE_KEY = "9b5ad71b2ce5302211f9c61530b329a4922fc6a4"
@@ -82,14 +85,21 @@ class LLMLingua2Compressor:
                 "set ML_COMPRESSOR_BACKEND=llmlingua"
             )
         with self._lock:
-            raw = self._compressor.compress_prompt(
-                request.text,
-                rate=request.ratio,
-                target_token=request.target_tokens or -1,
-                force_tokens=request.force_tokens,
-                force_reserve_digit=request.force_reserve_digit,
-                drop_consecutive=request.drop_consecutive,
-            )
+            try:
+                raw = self._compressor.compress_prompt(
+                    request.text,
+                    rate=request.ratio,
+                    target_token=request.target_tokens or -1,
+                    force_tokens=request.force_tokens,
+                    force_reserve_digit=request.force_reserve_digit,
+                    drop_consecutive=request.drop_consecutive,
+                )
+            except (IndexError, ValueError) as error:
+                # llmlingua fails on text in which its model knows no word (emoji only,
+                # a script outside the vocabulary): nothing can be dropped, so send it as is.
+                log.warning("llmlingua2 left the text uncompressed: %s", error)
+                tokens = len(self._compressor.oai_tokenizer.encode(request.text))
+                return Compression(request.text, tokens, tokens)
         return _result(raw)
 
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -10,13 +11,14 @@ T = TypeVar("T")
 
 
 class Busy(Exception):
-    """Every worker is busy and the queue is full: the caller should retry later."""
+    """No capacity now: the caller should retry later."""
 
 
 class InferencePool:
-    def __init__(self, workers: int, max_queue: int) -> None:
+    def __init__(self, workers: int, max_queue: int, max_wait_s: float) -> None:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inference")
         self._capacity = workers + max_queue
+        self._max_wait_s = max_wait_s
         self._in_flight = 0
         self._lock = threading.Lock()
 
@@ -30,8 +32,17 @@ class InferencePool:
             if self._in_flight >= self._capacity:
                 raise Busy(f"all {self._capacity} inference slots are taken")
             self._in_flight += 1
+        queued_at = time.monotonic()
+
+        def run_unless_stale() -> T:
+            # Whoever queued this has most likely given up by now: do not spend the CPU.
+            waited = time.monotonic() - queued_at
+            if waited > self._max_wait_s:
+                raise Busy(f"the request waited {waited:.0f} s in the queue")
+            return fn()
+
         try:
-            return await asyncio.wrap_future(self._executor.submit(fn))
+            return await asyncio.wrap_future(self._executor.submit(run_unless_stale))
         finally:
             with self._lock:
                 self._in_flight -= 1

@@ -66,7 +66,12 @@ class ModelSlot(Generic[T]):
 
 
 def load_in_background(slots: list[ModelSlot]) -> threading.Thread:
-    """Loads the slots one after another on a daemon thread, so /healthz answers at once."""
+    """Loads the slots one after another on a daemon thread, so /healthz answers at once.
+
+    One after another on purpose: Transformers builds models under process-wide
+    state (lazy imports, meta-device initialisation), and two loads at once
+    fail with errors such as "Cannot copy out of meta tensor".
+    """
 
     def load_all() -> None:
         for slot in slots:

@@ -5,7 +5,15 @@ The gateway's zod schemas mirror these limits (packages/server/src/ml/schemas.ts
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 MAX_TEXT_CHARS = 400_000
 MAX_PROMPT_CHARS = 20_000
@@ -14,14 +22,27 @@ MAX_CATEGORY_CHARS = 64
 MAX_FORCE_TOKENS = 32
 MAX_QUESTION_CHARS = 10_000
 
-Category = Annotated[str, Field(min_length=1, max_length=MAX_CATEGORY_CHARS)]
-ForceToken = Annotated[str, Field(min_length=1, max_length=32)]
-
 
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must contain text, not only whitespace")
     return value
+
+
+Category = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CATEGORY_CHARS)
+]
+
+
+def _not_spaces(value: str) -> str:
+    # A newline is a useful forced token (it keeps line structure); spaces alone
+    # make llmlingua multiply the spaces in the text.
+    if not value.strip(" \t"):
+        raise ValueError("must not be only spaces")
+    return value
+
+
+ForceToken = Annotated[str, Field(min_length=1, max_length=32), AfterValidator(_not_spaces)]
 
 
 class CompressRequest(BaseModel):

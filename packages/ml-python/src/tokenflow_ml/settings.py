@@ -44,6 +44,9 @@ class Settings(BaseSettings):
 
     workers: int = Field(default=1, ge=1, le=16, description="Threads that run inference.")
     max_queue: int = Field(default=8, ge=0, le=1000, description="Requests that may wait.")
+    max_queue_wait_s: float = Field(
+        default=60, gt=0, le=3600, description="A request that waited longer is refused, not run."
+    )
     torch_threads: int = Field(default=os.cpu_count() or 1, ge=1, le=256)
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 

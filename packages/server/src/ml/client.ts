@@ -31,14 +31,14 @@ export interface MlClientOptions {
   timeoutMs: number;
 }
 
-// Only failures that say nothing about the input are retried, and quickly: a
-// caller must hear "service unavailable" within about a second.
+// Only connection failures are retried, and quickly: a caller must hear
+// "service unavailable" within about a second. A 503 is answered at once with
+// the service's Retry-After: retrying a busy service only adds to its load.
 const RETRY = {
   limit: 2,
   methods: ['POST' as const],
-  statusCodes: [503],
+  statusCodes: [],
   errorCodes: ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'],
-  maxRetryAfter: 1000,
   backoffLimit: 200,
   noise: 50,
 };
@@ -49,12 +49,7 @@ export function createMlClient({ baseUrl, timeoutMs }: MlClientOptions): MlClien
     agent: { http: new Agent({ keepAlive: true, maxSockets: 64 }) },
     timeout: { connect: 500, request: timeoutMs },
     responseType: 'json',
-    retry: {
-      ...RETRY,
-      // A 503 without Retry-After is a model that failed to load: retrying cannot help.
-      calculateDelay: ({ computedValue, error }) =>
-        error.response?.statusCode === 503 && !error.response.headers['retry-after'] ? 0 : computedValue,
-    },
+    retry: RETRY,
   });
 
   async function post<S extends z.ZodType>(path: string, body: unknown, schema: S, options: MlCallOptions) {

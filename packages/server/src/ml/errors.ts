@@ -27,8 +27,10 @@ export function mlError(error: unknown, baseUrl: string, timeoutMs: number): TRP
     if (status === 503) {
       return fail('SERVICE_UNAVAILABLE', `The ML service is not available: ${detail}`, status, retryAfterMs(headers));
     }
-    if (status >= 400 && status < 500)
+    // Only these mean "your input"; another 4xx (404, 405) means ML_SERVICE_URL points elsewhere.
+    if (status === 400 || status === 413 || status === 422) {
       return fail('BAD_REQUEST', `The ML service refused the input: ${detail}`, status);
+    }
     return fail('BAD_GATEWAY', `The ML service failed (HTTP ${status}): ${detail}`, status);
   }
   if (error instanceof TimeoutError && error.event !== 'connect') {

@@ -31,7 +31,17 @@ export const compressInputSchema = z.object({
   ratio: z.number().gt(0).max(1).default(0.5),
   /** A token budget; overrides ratio when set. */
   targetTokens: z.number().int().min(1).max(1_000_000).optional(),
-  forceTokens: z.array(z.string().min(1).max(ML_LIMITS.forceTokenChars)).max(ML_LIMITS.forceTokens).optional(),
+  forceTokens: z
+    // A newline is a useful forced token; spaces alone make llmlingua multiply the spaces.
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(ML_LIMITS.forceTokenChars)
+        .refine((token) => token.replace(/[ \t]/g, '').length > 0, 'must not be only spaces'),
+    )
+    .max(ML_LIMITS.forceTokens)
+    .optional(),
   forceReserveDigit: z.boolean().optional(),
   dropConsecutive: z.boolean().optional(),
   /** For question-aware compression (the llmlingua method). */
