@@ -59,7 +59,8 @@ export const generateInputSchema = conversationRules(
 export const selectModelInputSchema = conversationRules(
   z.object({
     ...conversationShape,
-    possibleCategories: z.array(z.string().trim().min(1).max(64)).min(1).max(32).optional(),
+    /** Null or omitted: the default categories. */
+    possibleCategories: z.array(z.string().trim().min(1).max(64)).min(1).max(32).nullish(),
     multiLabel: z.boolean().optional(),
     /** Compress the prompt (for messages: the last user message) before routing and sending it. */
     compress: compressInputSchema

@@ -12,6 +12,8 @@ import { appRouter } from '../router/index.ts';
 import { loadCatalog } from '../routing/catalog.ts';
 import type { GatewayContext } from '../trpc.ts';
 import { readiness } from './health.ts';
+import { sendJson } from './respond.ts';
+import { handleRest } from './rest.ts';
 
 export interface Gateway {
   /** Starts listening; resolves with the bound address (PORT=0 picks a free port). */
@@ -24,11 +26,6 @@ export interface Gateway {
 const TRPC_PATH = '/trpc';
 /** tRPC's own "reconnect" notification, as `broadcastReconnectNotification()` sends it to every socket. */
 const RECONNECT_MESSAGE = JSON.stringify({ id: null, method: 'reconnect' });
-
-function sendJson(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
-}
 
 /** Closes every WebSocket with a close frame (so queued messages still go out), then forcibly. */
 async function closeSockets(wss: WebSocketServer, waitMs = 1000) {
@@ -76,7 +73,13 @@ export function createGateway(config: Config, logger: Logger): Gateway {
       return;
     }
     if (path === TRPC_PATH || path.startsWith(`${TRPC_PATH}/`)) return trpcHandler(req, res);
-    sendJson(res, 404, { error: `No route for ${req.method} ${path}. tRPC lives at ${TRPC_PATH}.` });
+    if (path.startsWith('/api/')) {
+      void handleRest(req, res, path, httpContext).then((handled) => {
+        if (!handled) sendJson(res, 404, { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` });
+      });
+      return;
+    }
+    sendJson(res, 404, { error: `No route for ${req.method} ${path}. tRPC lives at ${TRPC_PATH}, REST at /api.` });
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.WS_MAX_PAYLOAD_BYTES });
