@@ -1,11 +1,11 @@
 import {
-  bundledMiniLM,
   closedPort,
   type RunningGateway,
   type RunningMlService,
   startGateway,
   startMlService,
   startReplayUpstream,
+  startTestMlService,
   tinyModels,
 } from '@tokenflow/server/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,13 +32,7 @@ describe('classify and compress through the gateway and the real ML service', ()
   let client: TokenFlowClient;
 
   beforeAll(async () => {
-    ml = await startMlService({
-      ML_CLASSIFIER_BACKEND: 'embedding',
-      ML_CLASSIFIER_MODEL: bundledMiniLM(),
-      ML_COMPRESSOR_BACKEND: 'llmlingua2',
-      ML_COMPRESSOR_MODEL: tinyModels().llmlingua2,
-    });
-    await ml.ready();
+    ml = await startTestMlService();
     gateway = await startGateway({ ML_SERVICE_URL: ml.url, HTTP_MAX_BODY_BYTES: String(256 * 1024) });
     client = createTokenFlowClient({ url: gateway.url, WebSocket });
   }, 180_000);
@@ -120,11 +114,7 @@ describe('classify and compress through the gateway and the real ML service', ()
 
 describe('when the ML service is down or not ready', () => {
   it('answers SERVICE_UNAVAILABLE within a second once the service is killed', async () => {
-    const ml = await startMlService({
-      ML_CLASSIFIER_MODEL: bundledMiniLM(),
-      ML_COMPRESSOR_MODEL: tinyModels().llmlingua2,
-    });
-    await ml.ready();
+    const ml = await startTestMlService();
     const gateway = await startGateway({ ML_SERVICE_URL: ml.url });
     const client = createTokenFlowClient({ url: gateway.url, WebSocket });
     try {

@@ -2,15 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  bundledMiniLM,
   expectedFrom,
   type ReplayUpstream,
   type RunningGateway,
   type RunningMlService,
   startGateway,
-  startMlService,
   startReplayUpstream,
-  tinyModels,
+  startTestMlService,
 } from '@tokenflow/server/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -78,15 +76,10 @@ describe('selectModel through the gateway, the real ML service and the replay up
   let client: TokenFlowClient;
 
   beforeAll(async () => {
-    ml = await startMlService({
-      ML_CLASSIFIER_BACKEND: 'embedding',
-      ML_CLASSIFIER_MODEL: bundledMiniLM(),
-      ML_COMPRESSOR_MODEL: tinyModels().llmlingua2,
-    });
+    ml = await startTestMlService();
     upstream = await startReplayUpstream();
     const catalogPath = join(mkdtempSync(join(tmpdir(), 'tokenflow-catalog-')), 'catalog.json');
     writeFileSync(catalogPath, JSON.stringify(CATALOG));
-    await ml.ready();
     gateway = await startGateway({
       ML_SERVICE_URL: ml.url,
       TOKENFLOW_CATALOG: catalogPath,

@@ -87,3 +87,19 @@ export async function startMlService(settings: Record<string, string>): Promise<
     close: () => stop('SIGTERM'),
   };
 }
+
+/**
+ * The ML service as most tests want it, ready: the real MiniLM classifier and
+ * the tiny LLMLingua-2 compressor, with `settings` on top.
+ */
+export async function startTestMlService(settings: Record<string, string> = {}): Promise<RunningMlService> {
+  const service = await startMlService({
+    ML_CLASSIFIER_BACKEND: 'embedding',
+    ML_CLASSIFIER_MODEL: bundledMiniLM(),
+    ML_COMPRESSOR_BACKEND: 'llmlingua2',
+    ML_COMPRESSOR_MODEL: tinyModels().llmlingua2,
+    ...settings,
+  });
+  await service.ready();
+  return service;
+}

@@ -1,14 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  bundledMiniLM,
   expectedFrom,
   type ReplayUpstream,
   type RunningGateway,
   type RunningMlService,
   startGateway,
-  startMlService,
   startReplayUpstream,
-  tinyModels,
+  startTestMlService,
 } from '../../test-utils/index.ts';
 
 type SseEvent = { event: string; data: Record<string, unknown> };
@@ -35,9 +33,8 @@ const post = (path: string, body: unknown, init: RequestInit = {}) =>
   });
 
 beforeAll(async () => {
-  ml = await startMlService({ ML_CLASSIFIER_MODEL: bundledMiniLM(), ML_COMPRESSOR_MODEL: tinyModels().llmlingua2 });
+  ml = await startTestMlService();
   upstream = await startReplayUpstream();
-  await ml.ready();
   gateway = await startGateway({
     ML_SERVICE_URL: ml.url,
     GROQ_API_KEY: 'gsk-test-0123456789',
