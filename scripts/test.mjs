@@ -33,8 +33,12 @@ function count(dir) {
     const report = JSON.parse(readFileSync(vitest, 'utf8'));
     return {
       passed: report.numPassedTests,
-      // A file that fails to import counts as a failed suite with no failed test.
-      failed: Math.max(report.numFailedTests, report.numFailedTestSuites),
+      // A file that fails to load has no failed test of its own: count it as one.
+      failed:
+        report.numFailedTests +
+        report.testResults.filter(
+          (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
+        ).length,
       skipped: report.numPendingTests + report.numTodoTests,
     };
   }

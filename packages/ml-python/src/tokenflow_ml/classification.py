@@ -83,6 +83,8 @@ class EmbeddingClassifier:
         }
         self._custom: OrderedDict[str, object] = OrderedDict()
         self._lock = threading.Lock()
+        # The first call through a fresh model is several times slower: pay for it now.
+        self.similarities("warm up", None)
 
     def _encode(self, texts: list[str]):
         return self._encoder.encode(texts, normalize_embeddings=True, convert_to_tensor=True)

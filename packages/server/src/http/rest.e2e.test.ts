@@ -40,6 +40,8 @@ beforeAll(async () => {
     GROQ_API_KEY: 'gsk-test-0123456789',
     GROQ_API_BASE_URL: upstream.baseURL,
     HTTP_MAX_BODY_BYTES: String(64 * 1024),
+    // CI runs the packages' suites side by side on two cores: give classification room.
+    ROUTING_CLASSIFY_TIMEOUT_MS: '5000',
   });
 }, 180_000);
 afterEach(() => upstream.use({}));
