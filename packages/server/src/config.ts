@@ -28,6 +28,9 @@ export const envSchema = z.object({
   GENERATE_FIRST_TOKEN_TIMEOUT_MS: positiveMs.default(60_000),
   GENERATE_IDLE_TIMEOUT_MS: positiveMs.default(30_000),
   TOKENFLOW_CATALOG: z.string().min(1).optional(),
+  // The ML service's own model as provider "local": routed to only when no remote
+  // provider has a key (auto), as a last resort as well (always), or not at all (off).
+  LOCAL_PROVIDER: z.enum(['auto', 'always', 'off']).default('auto'),
   ROUTING_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.3),
   // selectModel waits this long for a category, then routes to the default one.
   ROUTING_CLASSIFY_TIMEOUT_MS: positiveMs.default(300),
@@ -43,7 +46,7 @@ export const envSchema = z.object({
 const SECRET_NAMES = /KEY|TOKEN|SECRET|PASSWORD/;
 const EXTRA_PROVIDER = /^TOKENFLOW_PROVIDER_([A-Z0-9_]+)_(BASE_URL|API_KEY)$/;
 
-const BUILT_IN_PROVIDERS = ['groq', 'openrouter'];
+const BUILT_IN_PROVIDERS = ['groq', 'openrouter', 'local'];
 
 const extraProviderSchema = z.object({
   name: z

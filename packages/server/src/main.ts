@@ -27,9 +27,16 @@ try {
 const address = await gateway.listen();
 const url = `http://${address.address}:${address.port}`;
 logger.info({ url, trpc: `${url}/trpc`, ws: `ws://${address.address}:${address.port}/trpc` }, 'gateway listening');
-const noKeys = config.GROQ_API_KEY === undefined && config.OPENROUTER_API_KEY === undefined;
-if (noKeys && config.extraProviders.length === 0) {
-  logger.warn('no provider key is set: add GROQ_API_KEY=... to .env to stream from Groq');
+if (
+  config.GROQ_API_KEY === undefined &&
+  config.OPENROUTER_API_KEY === undefined &&
+  config.extraProviders.length === 0
+) {
+  logger.warn(
+    config.LOCAL_PROVIDER === 'off'
+      ? 'No provider key is set and LOCAL_PROVIDER=off: generate and selectModel have no model. Add GROQ_API_KEY=gsk_... to .env.'
+      : 'No provider key is set: the local SmolLM2-135M model in the ML service answers every generate and selectModel request. To use Groq, add this line to .env: GROQ_API_KEY=gsk_...',
+  );
 }
 
 let stopping = false;

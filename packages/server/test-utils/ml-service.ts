@@ -56,7 +56,15 @@ export async function startMlService(settings: Record<string, string>): Promise<
   const port = await closedPort();
   const child = spawn(python, ['-m', 'tokenflow_ml'], {
     cwd: mlDir,
-    env: { ...process.env, HF_HUB_OFFLINE: '1', ML_PORT: String(port), ML_LOG_LEVEL: 'warning', ...settings },
+    env: {
+      ...process.env,
+      HF_HUB_OFFLINE: '1',
+      ML_PORT: String(port),
+      ML_LOG_LEVEL: 'warning',
+      // Most tests do not need SmolLM2 answering chats; those that do turn it on.
+      ML_GENERATOR_ENABLED: 'false',
+      ...settings,
+    },
     stdio: ['ignore', 'ignore', process.env.TEST_ML_LOGS ? 'inherit' : 'ignore'],
   });
   const url = `http://127.0.0.1:${port}`;

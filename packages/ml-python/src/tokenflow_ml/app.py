@@ -4,16 +4,20 @@ import logging
 import time
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from . import __version__
 from .body_limit import BodyLimitMiddleware
 from .classification import Classifier, EmbeddingClassifier, NliClassifier
 from .compression import Compressor, UnsupportedOption, create_compressor
 from .inference_pool import Busy, InferencePool
+from .local_generation import LocalGenerator
+from .local_model import LOCAL_MODEL_ID
 from .model_slots import ModelSlot, NotReady, load_in_background
+from .openai_api import GenerationMetrics, openai_router
 from .schemas import (
     ClassifyRequest,
     ClassifyResponse,
@@ -49,17 +53,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         model=settings.classifier_model_id(),
         loader=lambda: (
             NliClassifier if settings.classifier_backend == "nli" else EmbeddingClassifier
-        )(settings.classifier_model_id()),
+        )(settings.classifier_model_id(), settings.device),
     )
     compressor: ModelSlot[Compressor] = ModelSlot(
         name="compressor",
         backend=settings.compressor_backend,
         model=settings.compressor_model_id(),
         loader=lambda: create_compressor(
-            settings.compressor_backend, settings.compressor_model_id()
+            settings.compressor_backend, settings.compressor_model_id(), settings.device
         ),
     )
-    slots = [classifier, compressor]
+    slots: list[ModelSlot] = [classifier, compressor]
+    generator: ModelSlot[LocalGenerator] = ModelSlot(
+        name="generator",
+        backend="transformers",
+        model=settings.generator_model_id(),
+        loader=lambda: LocalGenerator(
+            settings.generator_model_id(), LOCAL_MODEL_ID, settings.device
+        ),
+    )
+    if settings.generator_enabled:
+        slots.append(generator)
+    metrics_registry = CollectorRegistry()
     pool = InferencePool(settings.workers, settings.max_queue, settings.max_queue_wait_s)
 
     @asynccontextmanager
@@ -104,6 +119,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.exception("unexpected error in %s", request.url.path)
         detail = f"internal error in {request.url.path}: {type(error).__name__}: {error}"
         return JSONResponse({"detail": detail}, status_code=500)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(metrics_registry), media_type=CONTENT_TYPE_LATEST)
+
+    if settings.generator_enabled:
+        app.include_router(
+            openai_router(
+                generator,
+                concurrency=settings.generation_concurrency,
+                wait_s=settings.generation_wait_s,
+                default_max_tokens=settings.generation_default_max_tokens,
+                metrics=GenerationMetrics(metrics_registry),
+            )
+        )
 
     responses = {
         413: {"model": ErrorBody, "description": "Request body too large"},

@@ -29,11 +29,11 @@ class NliClassifier:
     backend = "nli"
     hypothesis_template = "This request is about {}."
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, device: str = "cpu") -> None:
         from transformers import pipeline
 
         self.model = model
-        self._pipe = pipeline("zero-shot-classification", model=model, device=-1)
+        self._pipe = pipeline("zero-shot-classification", model=model, device=device)
 
     def classify(
         self, prompt: str, categories: list[str] | None, multi_label: bool
@@ -72,11 +72,11 @@ class EmbeddingClassifier:
     multi_label_scale = 0.025
     _cache_size = 1024
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, device: str = "cpu") -> None:
         from sentence_transformers import SentenceTransformer
 
         self.model = model
-        self._encoder = SentenceTransformer(model, device="cpu")
+        self._encoder = SentenceTransformer(model, device=device)
         self._anchors = {
             name: self._encode([spec.description, *spec.examples])
             for name, spec in DEFAULT_CATEGORIES.items()

@@ -70,12 +70,14 @@ def _result(raw: dict) -> Compression:
 class LLMLingua2Compressor:
     method = "llmlingua2"
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, device: str = "cpu") -> None:
         _prepare_tiktoken()
         from llmlingua import PromptCompressor
 
         self.model = model
-        self._compressor = PromptCompressor(model_name=model, use_llmlingua2=True, device_map="cpu")
+        self._compressor = PromptCompressor(
+            model_name=model, use_llmlingua2=True, device_map=device
+        )
         self._lock = threading.Lock()
 
     def compress(self, request: CompressRequest) -> Compression:
@@ -133,12 +135,12 @@ class _LegacyCacheModel:
 class LLMLinguaCompressor:
     method = "llmlingua"
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, device: str = "cpu") -> None:
         _prepare_tiktoken()
         from llmlingua import PromptCompressor
 
         self.model = model
-        self._compressor = PromptCompressor(model_name=model, device_map="cpu")
+        self._compressor = PromptCompressor(model_name=model, device_map=device)
         self._compressor.model = _LegacyCacheModel(self._compressor.model)
         self._lock = threading.Lock()
 
@@ -180,7 +182,7 @@ class LLMLinguaCompressor:
         )
 
 
-def create_compressor(backend: str, model: str) -> Compressor:
+def create_compressor(backend: str, model: str, device: str = "cpu") -> Compressor:
     if backend == "llmlingua2":
-        return LLMLingua2Compressor(model)
-    return LLMLinguaCompressor(model)
+        return LLMLingua2Compressor(model, device)
+    return LLMLinguaCompressor(model, device)

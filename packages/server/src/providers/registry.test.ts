@@ -43,4 +43,34 @@ describe('provider registry', () => {
     expect(listed).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'groq', configured: true })]));
     expect(JSON.stringify(listed)).not.toContain('g-key-123456');
   });
+
+  describe("the local provider (the ML service's own model)", () => {
+    it('is routed to only while no remote provider has a key (LOCAL_PROVIDER=auto)', () => {
+      expect(registry({}).isRoutable('local')).toBe(true);
+      expect(registry({ GROQ_API_KEY: 'g-key-123456' }).isRoutable('local')).toBe(false);
+      expect(registry({ GROQ_API_KEY: 'g-key-123456' }).isConfigured('local')).toBe(true);
+    });
+
+    it('stays a last resort with LOCAL_PROVIDER=always and disappears with off', () => {
+      expect(registry({ GROQ_API_KEY: 'g-key-123456', LOCAL_PROVIDER: 'always' }).isRoutable('local')).toBe(true);
+      expect(registry({ LOCAL_PROVIDER: 'off' }).isConfigured('local')).toBe(false);
+    });
+
+    it("talks to the ML service's OpenAI-compatible endpoint", () => {
+      const local = registry({ ML_SERVICE_URL: 'http://127.0.0.1:9999/' })
+        .list()
+        .find((p) => p.name === 'local');
+      expect(local).toEqual({ name: 'local', baseURL: 'http://127.0.0.1:9999/v1', configured: true });
+    });
+
+    it('is never picked for a model without a provider name', () => {
+      expect(resolved(registry({ GROQ_API_KEY: 'g-key-123456' }).resolve({ model: 'llama-3.1-8b-instant' }))).toEqual([
+        'groq',
+        'llama-3.1-8b-instant',
+      ]);
+      expect(() => registry({}).resolve({ model: 'x' })).toThrow(
+        /name the local model \(local\/smollm2-135m-instruct\)/,
+      );
+    });
+  });
 });

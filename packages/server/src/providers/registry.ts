@@ -2,6 +2,8 @@ import { TRPCError } from '@trpc/server';
 import OpenAI from 'openai';
 import type { Config } from '../config.ts';
 
+export const LOCAL_PROVIDER = 'local';
+
 export interface Provider {
   name: string;
   baseURL: string;
@@ -19,6 +21,10 @@ export interface ProviderTarget {
 export interface ProviderRegistry {
   list(): Array<{ name: string; baseURL: string; configured: boolean }>;
   isConfigured(name: string): boolean;
+  /** Whether selectModel may route to this provider (see LOCAL_PROVIDER). */
+  isRoutable(name: string): boolean;
+  /** True when no remote provider (anything but "local") has a key. */
+  onlyLocal(): boolean;
   /** Finds the provider for a request, or throws a TRPCError that says why not. */
   resolve(request: { model: string; provider?: string | undefined }): ProviderTarget;
 }
@@ -46,6 +52,10 @@ export function createProviderRegistry(config: Config): ProviderRegistry {
 
   add('groq', config.GROQ_API_BASE_URL, 'GROQ_API_KEY', config.GROQ_API_KEY);
   add('openrouter', config.OPENROUTER_API_BASE_URL, 'OPENROUTER_API_KEY', config.OPENROUTER_API_KEY);
+  if (config.LOCAL_PROVIDER !== 'off') {
+    // The ML service's OpenAI-compatible endpoint: SmolLM2 running on this machine.
+    add(LOCAL_PROVIDER, `${config.ML_SERVICE_URL.replace(/\/+$/, '')}/v1`, 'LOCAL_PROVIDER', undefined, true);
+  }
   for (const extra of config.extraProviders) {
     // An extra provider may be a keyless local server (vLLM, Ollama, llama.cpp).
     add(extra.name, extra.baseURL, extra.keyEnv, extra.apiKey, true);
@@ -70,8 +80,15 @@ export function createProviderRegistry(config: Config): ProviderRegistry {
     return provider as Provider & { client: OpenAI };
   }
 
+  const isConfigured = (name: string) => Boolean(providers.get(name)?.client);
+  const onlyLocal = () => configuredNames().every((name) => name === LOCAL_PROVIDER);
   return {
-    isConfigured: (name) => Boolean(providers.get(name)?.client),
+    isConfigured,
+    onlyLocal,
+    isRoutable: (name) =>
+      name === LOCAL_PROVIDER
+        ? isConfigured(name) && (config.LOCAL_PROVIDER === 'always' || onlyLocal())
+        : isConfigured(name),
     list: () =>
       [...providers.values()].map((p) => ({ name: p.name, baseURL: p.baseURL, configured: p.client !== null })),
 
@@ -84,13 +101,14 @@ export function createProviderRegistry(config: Config): ProviderRegistry {
       const prefix = slash > 0 ? model.slice(0, slash) : '';
       if (providers.has(prefix)) return { provider: require(prefix), model: model.slice(slash + 1) };
 
-      const configured = configuredNames();
+      // Without a provider name, a lone remote provider is meant (local is named explicitly).
+      const configured = configuredNames().filter((name) => name !== LOCAL_PROVIDER);
       if (configured.length === 1 && configured[0]) return { provider: require(configured[0]), model };
       throw new TRPCError({
         code: 'BAD_REQUEST',
         message:
           configured.length === 0
-            ? 'No provider is configured: set GROQ_API_KEY or OPENROUTER_API_KEY on the gateway.'
+            ? `No remote provider is configured: name the local model (local/smollm2-135m-instruct) or set GROQ_API_KEY or OPENROUTER_API_KEY on the gateway.`
             : `Say which provider serves "${model}": pass provider (one of ${configured.join(', ')}) or write the model as provider/model.`,
       });
     },

@@ -15,7 +15,7 @@ export const modelRankings = publicProcedure.query(({ ctx }) => {
             rank: m.categories[category] ?? 0,
             provider: m.provider,
             model: m.model,
-            available: ctx.registry.isConfigured(m.provider),
+            available: ctx.registry.isRoutable(m.provider),
             contextWindow: m.contextWindow,
             price: m.price,
             tokensPerSecond: m.tokensPerSecond ?? null,

@@ -1,0 +1,45 @@
+// A tour of every procedure against a running gateway (npm start), as a new user would try it:
+//   npm run tour
+// With no provider key it runs entirely on the local models in the ML service.
+import WebSocket from 'ws';
+import { createTokenFlowClient, isTokenFlowError, streamGenerate, streamSelectModel } from '../src/index.ts';
+
+const client = createTokenFlowClient({ url: process.env.TOKENFLOW_URL ?? 'http://127.0.0.1:8000', WebSocket });
+const section = (title: string) => console.log(`\n\x1b[1m${title}\x1b[0m`);
+
+try {
+  section('classify');
+  const classified = await client.classify.mutate({ prompt: 'Write a Python function that reverses a string.' });
+  console.log(`${classified.topCategory} (${(classified.confidence * 100).toFixed(0)}%, ${classified.backend})`);
+
+  section('compress');
+  const notes = 'The team met on Monday to review the 2026 budget of 48,500 dollars and the launch plan. ';
+  const compressed = await client.compress.mutate({ text: notes.repeat(8), ratio: 0.5 });
+  console.log(
+    `${compressed.originTokens} -> ${compressed.compressedTokens} tokens (${compressed.method}): ${compressed.compressedText.slice(0, 160)}...`,
+  );
+
+  section('generate (local/smollm2-135m-instruct)');
+  for await (const event of streamGenerate(client, {
+    prompt: 'What is the capital of France?',
+    model: 'local/smollm2-135m-instruct',
+    maxTokens: 40,
+  })) {
+    if (event.type === 'text') process.stdout.write(event.text);
+    if (event.type === 'end') console.log(`\n[${event.finishReason}, ${JSON.stringify(event.usage)}]`);
+  }
+
+  section('selectModel');
+  for await (const event of streamSelectModel(client, { prompt: 'Write a haiku about autumn rain.', maxTokens: 60 })) {
+    if (event.type === 'metadata') console.log(`[${event.category} -> ${event.provider}/${event.model}]`);
+    if (event.type === 'fallback') console.log(`[fallback ${event.from.model} -> ${event.to.model}: ${event.reason}]`);
+    if (event.type === 'text') process.stdout.write(event.text);
+    if (event.type === 'end') console.log(`\n[${event.finishReason}, ${JSON.stringify(event.usage)}]`);
+  }
+} catch (error) {
+  if (!isTokenFlowError(error)) throw error;
+  console.error(`\n${error.data?.code}: ${error.message}`);
+  process.exitCode = 1;
+} finally {
+  await client.close();
+}

@@ -1,0 +1,74 @@
+import { type RunningGateway, type RunningMlService, startGateway, startMlService } from '@tokenflow/server/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createTokenFlowClient, streamGenerate, streamSelectModel, type TokenFlowClient } from './index.ts';
+
+// No provider key and HF_HUB_OFFLINE=1: the ML service's default settings, real models from wheels.
+describe('with no provider key and no network, every procedure answers with real local models', () => {
+  let ml: RunningMlService;
+  let gateway: RunningGateway;
+  let client: TokenFlowClient;
+
+  beforeAll(async () => {
+    ml = await startMlService({ ML_GENERATOR_ENABLED: 'true' });
+    await ml.ready();
+    gateway = await startGateway({ ML_SERVICE_URL: ml.url, ROUTING_CLASSIFY_TIMEOUT_MS: '5000' });
+    client = createTokenFlowClient({ url: gateway.url, WebSocket });
+  }, 180_000);
+
+  afterAll(async () => {
+    await client?.close();
+    await gateway?.close();
+    await ml?.close();
+  });
+
+  it('classifies with MiniLM', async () => {
+    const result = await client.classify.mutate({ prompt: 'Write a limerick about a cat.' });
+    expect(result).toMatchObject({ topCategory: 'creative', backend: 'embedding' });
+  });
+
+  it('compresses with the perplexity method and SmolLM2', async () => {
+    const text =
+      'The project team met on Monday to review the third quarter budget and the launch plan for the new product. '.repeat(
+        12,
+      );
+    const result = await client.compress.mutate({ text, ratio: 0.5 });
+    expect(result.method).toBe('llmlingua');
+    expect(result.model).toMatch(/smollm2-135m-instruct$/);
+    expect(result.compressedTokens).toBeLessThan(result.originTokens);
+  });
+
+  it('generates with the local provider', async () => {
+    let text = '';
+    let end: unknown = null;
+    for await (const event of streamGenerate(client, {
+      prompt: 'What is the capital of France?',
+      model: 'local/smollm2-135m-instruct',
+      temperature: 0,
+      maxTokens: 20,
+    })) {
+      if (event.type === 'text') text += event.text;
+      if (event.type === 'end') end = event;
+    }
+    expect(text).toMatch(/Paris/);
+    expect(end).toMatchObject({ finishReason: 'stop', usage: { completionTokens: expect.any(Number) } });
+  });
+
+  it('routes selectModel to the local model for every category', async () => {
+    const events = [];
+    for await (const event of streamSelectModel(client, { prompt: 'Write a haiku about rain.', maxTokens: 30 })) {
+      events.push(event);
+    }
+    const [metadata] = events;
+    expect(metadata).toMatchObject({
+      type: 'metadata',
+      provider: 'local',
+      model: 'smollm2-135m-instruct',
+      category: 'creative',
+      classification: 'ok',
+      candidates: [{ provider: 'local', model: 'smollm2-135m-instruct' }],
+    });
+    expect(events.filter((e) => e.type === 'text').length).toBeGreaterThan(3);
+    expect(events.at(-1)).toMatchObject({ type: 'end', usage: { promptTokens: expect.any(Number) } });
+  });
+});

@@ -1,0 +1,169 @@
+"""OpenAI-compatible /v1/chat/completions and /v1/models for the local model."""
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import anyio
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, StreamingResponse
+from prometheus_client import CollectorRegistry, Counter
+
+from .local_generation import GenerationRequest, LocalGenerator
+from .local_model import LOCAL_MODEL_ID
+from .model_slots import ModelSlot, NotReady
+from .openai_schemas import ChatCompletionRequest
+
+
+def openai_error(status: int, message: str, kind: str, code: str, headers=None) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"message": message, "type": kind, "code": code}}, status, headers=headers
+    )
+
+
+class GenerationMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.generations = Counter(
+            "tokenflow_ml_generations",
+            "Local generations by how they ended",
+            ["outcome"],
+            registry=registry,
+        )
+        self.tokens = Counter(
+            "tokenflow_ml_generated_tokens", "Tokens the local model generated", registry=registry
+        )
+        self.busy = Counter(
+            "tokenflow_ml_generation_busy_rejections",
+            "Generation requests refused because every slot stayed taken",
+            registry=registry,
+        )
+
+
+def openai_router(
+    slot: ModelSlot[LocalGenerator],
+    *,
+    concurrency: int,
+    wait_s: float,
+    default_max_tokens: int,
+    metrics: GenerationMetrics,
+) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["OpenAI-compatible local model"])
+    gate = asyncio.Semaphore(concurrency)
+
+    @router.get("/models")
+    def models() -> dict:
+        data = [{"id": LOCAL_MODEL_ID, "object": "model", "created": 0, "owned_by": "tokenflow"}]
+        return {"object": "list", "data": data}
+
+    @router.post("/chat/completions")
+    async def chat_completions(request: ChatCompletionRequest):
+        try:
+            generator = slot.get()
+        except NotReady as error:
+            return openai_error(503, str(error), "server_error", "model_not_ready")
+        if request.model != generator.model_id:
+            message = (
+                f"The model {request.model} does not exist; this server has {generator.model_id}"
+            )
+            return openai_error(404, message, "invalid_request_error", "model_not_found")
+        try:
+            await asyncio.wait_for(gate.acquire(), timeout=wait_s)
+        except TimeoutError:
+            metrics.busy.inc()
+            message = f"the local model is busy ({concurrency} generation(s) at a time)"
+            return openai_error(503, message, "server_error", "busy", {"Retry-After": "2"})
+
+        cancel = threading.Event()
+        pieces, result, thread = generator.generate(
+            GenerationRequest(
+                messages=[m.model_dump() for m in request.messages],
+                max_tokens=request.token_limit(default_max_tokens),
+                temperature=request.temperature,
+                top_p=request.top_p,
+                stop=request.stop_list(),
+            ),
+            cancel,
+        )
+
+        async def finish() -> None:
+            # Runs however the request ends: a client that left stops the model here.
+            cancel.set()
+            # Shielded: after a disconnect the surrounding scope is cancelled, and the
+            # slot must still be freed only once the model has really stopped.
+            with anyio.CancelScope(shield=True):
+                await asyncio.to_thread(thread.join)
+            gate.release()
+            metrics.tokens.inc(result.completion_tokens)
+            outcome = "error" if result.error else "cancelled" if result.cancelled else "completed"
+            metrics.generations.labels(outcome).inc()
+
+        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+        created = int(time.time())
+        usage = lambda: {  # noqa: E731 - read once the generation has ended
+            "prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.completion_tokens,
+            "total_tokens": result.prompt_tokens + result.completion_tokens,
+        }
+
+        if not request.stream:
+            try:
+                text = await asyncio.to_thread(lambda: "".join(pieces))
+                await asyncio.to_thread(thread.join)
+            finally:
+                await finish()
+            if result.error:
+                return openai_error(500, result.error, "server_error", "generation_failed")
+            message = {"role": "assistant", "content": text}
+            return {
+                "id": completion_id,
+                "object": "chat.completion",
+                "created": created,
+                "model": generator.model_id,
+                "choices": [
+                    {"index": 0, "message": message, "finish_reason": result.finish_reason}
+                ],
+                "usage": usage(),
+            }
+
+        def chunk(delta: dict, finish_reason: str | None = None, **extra) -> str:
+            body = {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": generator.model_id,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+                **extra,
+            }
+            return f"data: {json.dumps(body)}\n\n"
+
+        async def events() -> AsyncIterator[str]:
+            try:
+                yield chunk({"role": "assistant", "content": ""})
+                while (piece := await asyncio.to_thread(next, pieces, None)) is not None:
+                    yield chunk({"content": piece})
+                await asyncio.to_thread(thread.join)
+                if result.error:
+                    error = {"message": result.error, "type": "server_error", "code": 500}
+                    yield f"data: {json.dumps({'error': error})}\n\n"
+                    return
+                yield chunk({}, result.finish_reason)
+                if request.stream_options and request.stream_options.include_usage:
+                    body = {
+                        "id": completion_id,
+                        "object": "chat.completion.chunk",
+                        "created": created,
+                        "model": generator.model_id,
+                        "choices": [],
+                        "usage": usage(),
+                    }
+                    yield f"data: {json.dumps(body)}\n\n"
+                yield "data: [DONE]\n\n"
+            finally:
+                await finish()
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return router
