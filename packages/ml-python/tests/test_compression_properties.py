@@ -70,6 +70,16 @@ def test_llmlingua_compresses_relative_to_a_question(llmlingua):
     assert "What was decided" not in result.compressed_text
 
 
-def test_llmlingua_refuses_options_only_llmlingua2_has(llmlingua):
-    with pytest.raises(UnsupportedOption, match="ML_COMPRESSOR_BACKEND=llmlingua2"):
-        llmlingua.compress(CompressRequest(text=TEXT, force_tokens=["budget"]))
+def test_llmlingua_keeps_forced_words_and_numbers_through_its_protecting_filter(llmlingua):
+    result = llmlingua.compress(
+        CompressRequest(text=TEXT, ratio=0.4, force_tokens=["budget"], force_reserve_digit=True)
+    )
+
+    assert result.compressed_text.count("budget") == TEXT.count("budget")
+    assert Counter(NUMBERS.findall(result.compressed_text)) == Counter(NUMBERS.findall(TEXT))
+    assert result.compressed_tokens < result.origin_tokens
+
+
+def test_llmlingua_refuses_a_question_together_with_forced_tokens(llmlingua):
+    with pytest.raises(UnsupportedOption, match="cannot also force tokens"):
+        llmlingua.compress(CompressRequest(text=TEXT, question="Why?", force_tokens=["budget"]))

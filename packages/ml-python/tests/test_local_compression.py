@@ -1,11 +1,23 @@
 """The offline default compressor: LLMLingua's perplexity method with the real SmolLM2-135M."""
 
+import difflib
+import json
+import math
+import random
+import re
+from collections import Counter
+from pathlib import Path
+from statistics import mean
+
 import pytest
 from tiny_models import sample_text
 
 from tokenflow_ml.compression import LLMLinguaCompressor
 from tokenflow_ml.local_model import local_model_path
+from tokenflow_ml.perplexity_filter import token_surprisal, words_of
 from tokenflow_ml.schemas import CompressRequest
+
+NUMBERS = re.compile(r"\d+")
 
 
 @pytest.fixture(scope="module")
@@ -28,3 +40,85 @@ def test_keeps_the_requested_share_of_a_long_text_within_15_percent(smollm2, cap
         )
     assert achieved == pytest.approx(ratio, rel=0.15)
     assert len(result.compressed_text) < len(text)
+
+
+def test_keeps_every_forced_word_and_number_and_still_meets_the_budget(smollm2):
+    text = sample_text(2000)
+
+    result = smollm2.compress(
+        CompressRequest(
+            text=text, ratio=0.5, force_tokens=["budget", "deadline"], force_reserve_digit=True
+        )
+    )
+
+    for word in ("budget", "deadline"):
+        assert result.compressed_text.count(word) == text.count(word)
+    assert Counter(NUMBERS.findall(result.compressed_text)) == Counter(NUMBERS.findall(text))
+    assert result.compressed_tokens / result.origin_tokens == pytest.approx(0.5, rel=0.15)
+
+
+def test_keeps_line_breaks_when_the_newline_is_forced(smollm2):
+    text = "\n".join(sample_text(60, seed) for seed in range(10))
+
+    result = smollm2.compress(CompressRequest(text=text, ratio=0.5, force_tokens=["\n"]))
+
+    assert result.compressed_text.count("\n") == text.count("\n")
+
+
+def test_the_protecting_filter_agrees_with_the_library_on_what_matters(smollm2, capsys):
+    # Checked against the library itself: on natural prose, the words llmlingua keeps
+    # are the ones our scorer finds more surprising, and our filter keeps more of the
+    # same positions than a random choice of the same size would.
+    text = recorded_answer()
+    words = text.split()
+    library = kept_positions(words, smollm2.compress(CompressRequest(text=text, ratio=0.5)))
+    ours = kept_positions(
+        words, smollm2.compress(CompressRequest(text=text, ratio=0.5, force_tokens=["zzz"]))
+    )
+
+    compressor = smollm2._compressor
+    offsets, surprisal = token_surprisal(compressor.model._model, compressor.tokenizer, text)
+    scored = [w.surprisal for w in words_of(text, offsets, surprisal, lambda _: False)]
+    kept = mean(s for s, k in zip(scored, library, strict=True) if k and s != math.inf)
+    dropped = mean(s for s, k in zip(scored, library, strict=True) if not k and s != math.inf)
+
+    def agreement(mask: list[bool]) -> float:
+        return sum(a == b for a, b in zip(mask, library, strict=True)) / len(words)
+
+    share = sum(ours) / len(words)
+    chance = mean(
+        agreement([random.Random(seed).random() < share for _ in words]) for seed in range(20)
+    )
+    with capsys.disabled():
+        print(
+            f"\nagainst llmlingua: surprisal of kept words {kept:.2f} vs dropped {dropped:.2f}; "
+            f"same decision on {agreement(ours):.0%} of words (random: {chance:.0%})"
+        )
+    assert kept > dropped * 1.2
+    assert agreement(ours) > chance + 0.04
+
+
+def kept_positions(words: list[str], result) -> list[bool]:
+    """Which of the original words survive, by aligning the compressed text with the original."""
+    mask = [False] * len(words)
+    matcher = difflib.SequenceMatcher(a=words, b=result.compressed_text.split(), autojunk=False)
+    for block in matcher.get_matching_blocks():
+        for k in range(block.size):
+            mask[block.a + k] = True
+    return mask
+
+
+def recorded_answer() -> str:
+    """Natural prose: the answer in a recorded Groq stream (a recipe, about 600 words)."""
+    path = (
+        Path(__file__).parents[3]
+        / "fixtures"
+        / "upstream-streams"
+        / "groq-thinking-part-iter-0.sse"
+    )
+    text = ""
+    for line in path.read_text().splitlines():
+        if line.startswith("data: {"):
+            for choice in json.loads(line[len("data: ") :]).get("choices", []):
+                text += choice.get("delta", {}).get("content") or ""
+    return text

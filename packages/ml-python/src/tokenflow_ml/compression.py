@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 from typing import Protocol
 
+from .perplexity_filter import compress_by_surprisal
 from .schemas import CompressRequest
 from .settings import tiktoken_cache_dir
 
@@ -146,10 +147,12 @@ class LLMLinguaCompressor:
 
     def compress(self, request: CompressRequest) -> Compression:
         if request.force_tokens or request.force_reserve_digit:
-            raise UnsupportedOption(
-                "force_tokens and force_reserve_digit need LLMLingua-2: "
-                "set ML_COMPRESSOR_BACKEND=llmlingua2"
-            )
+            if request.question:
+                raise UnsupportedOption(
+                    "question-aware compression cannot also force tokens or digits: send one or "
+                    "the other"
+                )
+            return self._compress_protecting(request)
         options: dict = {}
         if request.question:
             # LongLLMLingua: rank and compress by relevance to the question.
@@ -175,6 +178,24 @@ class LLMLinguaCompressor:
             rate = min(1.0, asked * wanted / first.compressed_tokens)
             second = _result(self._run(request.text, rate, None, options))
             return min((first, second), key=lambda r: abs(r.compressed_tokens - wanted))
+
+    def _compress_protecting(self, request: CompressRequest) -> Compression:
+        # The library has no forced tokens for this method: the same token-level
+        # filter, with protected words, runs in perplexity_filter.py instead.
+        encoder = self._compressor.oai_tokenizer
+        origin = len(encoder.encode(request.text))
+        budget = int(_wanted_tokens(request, origin))
+        with self._lock:
+            text = compress_by_surprisal(
+                request.text,
+                self._compressor.model._model,
+                self._compressor.tokenizer,
+                lambda piece: len(encoder.encode(piece)),
+                budget,
+                request.force_tokens,
+                request.force_reserve_digit,
+            )
+        return Compression(text, origin, len(encoder.encode(text)))
 
     def _run(self, text: str, rate: float, target_tokens: int | None, options: dict) -> dict:
         return self._compressor.compress_prompt(
