@@ -142,9 +142,14 @@ export const tiktokenCacheDir = join(mlDir, '.cache', 'tiktoken');
  * Transformers folder once (about 20 s), so the service loads it in well under a second.
  */
 function ensureLocalModel() {
-  if (existsSync(join(mlDir, '.cache', 'models', 'smollm2-135m-instruct', 'config.json'))) return;
-  log('materialising SmolLM2-135M-Instruct from its GGUF file (once)');
-  run(venvPython, ['-m', 'tokenflow_ml.local_model'], { cwd: mlDir, env: { ...process.env, HF_HUB_OFFLINE: '1' } });
+  const modelsDir = process.env.ML_MODELS_DIR ?? join(mlDir, '.cache', 'models');
+  const folder = join(modelsDir, 'smollm2-135m-instruct');
+  // Made again when the pinned wheel changes.
+  stamped(join(modelsDir, '.smollm2-stamp'), [join(mlDir, 'requirements-nodeps.txt')], () => {
+    log('materialising SmolLM2-135M-Instruct from its GGUF file (once)');
+    rmSync(folder, { recursive: true, force: true });
+    run(venvPython, ['-m', 'tokenflow_ml.local_model'], { cwd: mlDir, env: { ...process.env, HF_HUB_OFFLINE: '1' } });
+  });
 }
 
 export function setup() {

@@ -18,7 +18,18 @@ const rootLint = spawnSync(join(root, 'node_modules', '.bin', 'biome'), ['ci', '
 
 const turbo = spawnSync(
   join(root, 'node_modules', '.bin', 'turbo'),
-  ['run', 'lint', 'typecheck', 'test', '--continue', '--output-logs=errors-only', ...process.argv.slice(2)],
+  // One task at a time: the suites start real services and models, and on two cores
+  // side-by-side runs turn timing into flakiness.
+  [
+    'run',
+    'lint',
+    'typecheck',
+    'test',
+    '--continue',
+    '--concurrency=1',
+    '--output-logs=errors-only',
+    ...process.argv.slice(2),
+  ],
   {
     cwd: root,
     stdio: 'inherit',

@@ -124,10 +124,26 @@ def test_refuses_an_unknown_model_in_openais_error_shape(service):
     assert response.json()["error"]["code"] == "model_not_found"
 
 
-def test_rejects_invalid_input_with_422(service):
-    assert chat(service, max_tokens=0).status_code == 422
-    assert chat(service, messages=[]).status_code == 422
-    assert chat(service, temperature=5).status_code == 422
+@pytest.mark.parametrize(
+    "body",
+    [{"max_tokens": 0}, {"messages": []}, {"temperature": 5}, {"stop": ""}, {"stop": "x" * 65}],
+)
+def test_rejects_invalid_input_with_400_in_openais_error_shape(service, body):
+    response = chat(service, **body)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_refuses_a_prompt_that_does_not_fit_the_context_and_frees_the_slot(service):
+    long = {"role": "user", "content": "word " * 9000}
+
+    refused = chat(service, messages=[long], max_tokens=10)
+    after = chat(service, max_tokens=3)
+
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "context_length_exceeded"
+    assert after.status_code == 200
 
 
 def metric(service, name: str) -> float:

@@ -17,7 +17,7 @@ from .inference_pool import Busy, InferencePool
 from .local_generation import LocalGenerator
 from .local_model import LOCAL_MODEL_ID
 from .model_slots import ModelSlot, NotReady, load_in_background
-from .openai_api import GenerationMetrics, openai_router
+from .openai_api import GenerationMetrics, openai_error, openai_router
 from .schemas import (
     ClassifyRequest,
     ClassifyResponse,
@@ -97,8 +97,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     started = time.monotonic()
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _describe_validation(error)}, status_code=422)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        message = _describe_validation(error)
+        if request.url.path.startswith("/v1/"):
+            # OpenAI's clients read errors in OpenAI's shape and status.
+            return openai_error(400, message, "invalid_request_error", "invalid_request")
+        return JSONResponse({"detail": message}, status_code=422)
 
     @app.exception_handler(UnsupportedOption)
     async def unsupported(_: Request, error: UnsupportedOption) -> JSONResponse:

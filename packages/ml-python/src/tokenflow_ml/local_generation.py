@@ -5,6 +5,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 
+class ContextTooLong(ValueError):
+    """The prompt plus max_tokens does not fit in the model's context."""
+
+
 @dataclass
 class GenerationRequest:
     messages: list[dict[str, str]]
@@ -25,6 +29,11 @@ class GenerationResult:
     #: Set when a stop string ended the text (the model is then stopped on purpose).
     stop_hit: bool = False
     error: str | None = None
+
+    @property
+    def final_reason(self) -> str:
+        # A stop string found in the last allowed token is still a stop, not a cut.
+        return "stop" if self.stop_hit else self.finish_reason
 
 
 class LocalGenerator:
@@ -54,8 +63,14 @@ class LocalGenerator:
         inputs = tokenizer.apply_chat_template(
             request.messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
-        inputs = inputs.to(self._device)
         prompt_tokens = int(inputs["input_ids"].shape[1])
+        context = int(getattr(self._model.config, "max_position_embeddings", 0) or 0)
+        if context and prompt_tokens + request.max_tokens > context:
+            raise ContextTooLong(
+                f"the prompt ({prompt_tokens} tokens) plus max_tokens ({request.max_tokens}) "
+                f"exceeds the model's {context}-token context"
+            )
+        inputs = inputs.to(self._device)
         result = GenerationResult(prompt_tokens=prompt_tokens)
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
 

@@ -8,14 +8,28 @@ import uuid
 from collections.abc import AsyncIterator
 
 import anyio
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from prometheus_client import CollectorRegistry, Counter
 
-from .local_generation import GenerationRequest, LocalGenerator
+from .local_generation import ContextTooLong, GenerationRequest, LocalGenerator
 from .local_model import LOCAL_MODEL_ID
 from .model_slots import ModelSlot, NotReady
 from .openai_schemas import ChatCompletionRequest
+
+
+async def acquire(gate: asyncio.Semaphore, wait_s: float) -> bool:
+    """Takes a slot, waiting at most `wait_s` (0: only if one is free now)."""
+    if not gate.locked():
+        await gate.acquire()
+        return True
+    if wait_s <= 0:
+        return False
+    try:
+        await asyncio.wait_for(gate.acquire(), timeout=wait_s)
+    except TimeoutError:
+        return False
+    return True
 
 
 def openai_error(status: int, message: str, kind: str, code: str, headers=None) -> JSONResponse:
@@ -59,7 +73,7 @@ def openai_router(
         return {"object": "list", "data": data}
 
     @router.post("/chat/completions")
-    async def chat_completions(request: ChatCompletionRequest):
+    async def chat_completions(request: ChatCompletionRequest, http_request: Request):
         try:
             generator = slot.get()
         except NotReady as error:
@@ -69,24 +83,29 @@ def openai_router(
                 f"The model {request.model} does not exist; this server has {generator.model_id}"
             )
             return openai_error(404, message, "invalid_request_error", "model_not_found")
-        try:
-            await asyncio.wait_for(gate.acquire(), timeout=wait_s)
-        except TimeoutError:
+        if not await acquire(gate, wait_s):
             metrics.busy.inc()
             message = f"the local model is busy ({concurrency} generation(s) at a time)"
             return openai_error(503, message, "server_error", "busy", {"Retry-After": "2"})
 
         cancel = threading.Event()
-        pieces, result, thread = generator.generate(
-            GenerationRequest(
-                messages=[m.model_dump() for m in request.messages],
-                max_tokens=request.token_limit(default_max_tokens),
-                temperature=request.temperature,
-                top_p=request.top_p,
-                stop=request.stop_list(),
-            ),
-            cancel,
+        job = GenerationRequest(
+            messages=[m.model_dump() for m in request.messages],
+            max_tokens=request.token_limit(default_max_tokens),
+            temperature=request.temperature,
+            top_p=request.top_p,
+            stop=request.stop_list(),
         )
+        try:
+            # Tokenizing a long prompt takes a while: not on the event loop.
+            pieces, result, thread = await asyncio.to_thread(generator.generate, job, cancel)
+        except ContextTooLong as error:
+            gate.release()
+            return openai_error(400, str(error), "invalid_request_error", "context_length_exceeded")
+        except Exception as error:  # a chat template that rejects the messages, say
+            gate.release()
+            message = f"{type(error).__name__}: {error}"
+            return openai_error(400, message, "invalid_request_error", "invalid_messages")
 
         async def finish() -> None:
             # Runs however the request ends: a client that left stops the model here.
@@ -110,7 +129,13 @@ def openai_router(
 
         if not request.stream:
             try:
-                text = await asyncio.to_thread(lambda: "".join(pieces))
+                collecting = asyncio.ensure_future(asyncio.to_thread(lambda: "".join(pieces)))
+                # Nothing cancels a plain request when its client leaves: watch for it.
+                while not collecting.done():
+                    if await http_request.is_disconnected():
+                        cancel.set()
+                    await asyncio.wait({collecting}, timeout=0.25)
+                text = collecting.result()
                 await asyncio.to_thread(thread.join)
             finally:
                 await finish()
@@ -149,7 +174,7 @@ def openai_router(
                     error = {"message": result.error, "type": "server_error", "code": 500}
                     yield f"data: {json.dumps({'error': error})}\n\n"
                     return
-                yield chunk({}, result.finish_reason)
+                yield chunk({}, result.final_reason)
                 if request.stream_options and request.stream_options.include_usage:
                     body = {
                         "id": completion_id,

@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 MAX_MESSAGE_CHARS = 100_000
+# Transformers prepares each stop string in time that grows with its length.
+StopString = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class ChatMessage(BaseModel):
@@ -26,13 +28,12 @@ class ChatCompletionRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     stream: bool = False
     stream_options: StreamOptions | None = None
-    max_tokens: int | None = Field(default=None, ge=1, le=4096)
-    max_completion_tokens: int | None = Field(default=None, ge=1, le=4096)
+    # The model's context bounds the rest (checked against the prompt's length).
+    max_tokens: int | None = Field(default=None, ge=1, le=32_768)
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=32_768)
     temperature: float = Field(default=1.0, ge=0, le=2)
     top_p: float = Field(default=1.0, gt=0, le=1)
-    stop: str | Annotated[list[Annotated[str, Field(min_length=1)]], Field(max_length=4)] | None = (
-        None
-    )
+    stop: StopString | Annotated[list[StopString], Field(max_length=4)] | None = None
     n: Literal[1] = 1
 
     def token_limit(self, default: int) -> int:

@@ -34,7 +34,7 @@ def token_surprisal(model, tokenizer, text: str, window: int = 1024, context: in
         begin = max(0, start - context)
         end = min(len(ids), start + window)
         with torch.inference_mode():
-            logits = model(torch.tensor([ids[begin:end]])).logits[0]
+            logits = model(torch.tensor([ids[begin:end]], device=model.device)).logits[0]
         log_probs = torch.log_softmax(logits.float(), dim=-1)
         for i in range(start, end):
             surprisal[i] = -float(log_probs[i - begin - 1, ids[i]])
@@ -88,11 +88,29 @@ def compress_by_surprisal(
 
     offsets, surprisal = token_surprisal(model, tokenizer, text)
     words = words_of(text, offsets, surprisal, protect)
-    cost = {id(w): count_tokens(" " + text[w.start : w.end]) for w in words}
-    keep: set = set()
+    keep_newlines = "\n" in force_tokens
+
+    def separator(index: int) -> str:
+        gap = text[words[index - 1].end if index else 0 : words[index].start]
+        newlines = gap.count("\n") if keep_newlines else 0
+        return "\n" * newlines if newlines else " "
+
+    # Each word is charged with the separator it would bring along.
+    cost = [count_tokens(separator(i) + text[w.start : w.end]) for i, w in enumerate(words)]
+    order = sorted(range(len(words)), key=lambda i: (not words[i].protected, -words[i].surprisal))
+    keep: set[int] = set()
     spent = 0
-    for word in sorted(words, key=lambda w: (not w.protected, -w.surprisal)):
-        if word.protected or spent + cost[id(word)] <= budget:
-            keep.add(word)
-            spent += cost[id(word)]
-    return filter_text(text, words, keep, keep_newlines="\n" in force_tokens)
+    for i in order:
+        if words[i].protected or spent + cost[i] <= budget:
+            keep.add(i)
+            spent += cost[i]
+    result = filter_text(text, words, {words[i] for i in keep}, keep_newlines)
+    # Separators merge into fewer or more tokens than charged: trim the least surprising
+    # unprotected words until the counted result fits.
+    for i in reversed(order):
+        if count_tokens(result) <= budget:
+            break
+        if i in keep and not words[i].protected:
+            keep.discard(i)
+            result = filter_text(text, words, {words[k] for k in keep}, keep_newlines)
+    return result

@@ -10,6 +10,8 @@ const model = 'smollm2-135m-instruct';
 beforeAll(async () => {
   ml = await startMlService({
     ML_GENERATOR_ENABLED: 'true',
+    // A test that overran must not turn the next one away: wait for the slot.
+    ML_GENERATION_WAIT_S: '30',
     ML_CLASSIFIER_BACKEND: 'nli',
     ML_CLASSIFIER_MODEL: tinyModels().nli,
     ML_COMPRESSOR_BACKEND: 'llmlingua2',
@@ -26,7 +28,7 @@ async function metric(name: string): Promise<number> {
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
-describe('the local model through the openai client', () => {
+describe('the local model through the openai client', { timeout: 60_000 }, () => {
   it('lists the local model', async () => {
     const models = await openai.models.list();
     expect(models.data.map((m) => m.id)).toEqual([model]);
