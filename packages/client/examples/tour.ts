@@ -14,7 +14,7 @@ try {
 
   section('compress');
   const notes = 'The team met on Monday to review the 2026 budget of 48,500 dollars and the launch plan. ';
-  const compressed = await client.compress.mutate({ text: notes.repeat(8), ratio: 0.5 });
+  const compressed = await client.compress.mutate({ text: notes.repeat(8), ratio: 0.5, forceReserveDigit: true });
   console.log(
     `${compressed.originTokens} -> ${compressed.compressedTokens} tokens (${compressed.method}): ${compressed.compressedText.slice(0, 160)}...`,
   );
@@ -23,6 +23,7 @@ try {
   for await (const event of streamGenerate(client, {
     prompt: 'What is the capital of France?',
     model: 'local/smollm2-135m-instruct',
+    temperature: 0,
     maxTokens: 40,
   })) {
     if (event.type === 'text') process.stdout.write(event.text);
