@@ -69,7 +69,13 @@ function workspaceManifests() {
     .map((name) => join(packagesDir, name, 'package.json'))
     .filter((file) => existsSync(file))
     .sort();
-  return [join(root, 'package.json'), join(root, 'pnpm-lock.yaml'), join(root, 'pnpm-workspace.yaml'), ...packages];
+  return [
+    join(root, 'package.json'),
+    join(root, 'pnpm-lock.yaml'),
+    join(root, 'pnpm-workspace.yaml'),
+    join(root, 'bench', 'package.json'),
+    ...packages,
+  ];
 }
 
 function ensureNodeModules() {

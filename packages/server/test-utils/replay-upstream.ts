@@ -133,7 +133,8 @@ export async function startReplayUpstream(initial: Scenario = {}, port = 0): Pro
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  server.listen(port, '127.0.0.1');
+  // A deep accept queue, so a burst of connections (the benchmarks open 1,000 at once) is not reset.
+  server.listen({ port, host: '127.0.0.1', backlog: 4096 });
   await once(server, 'listening');
   const bound = (server.address() as AddressInfo).port;
 

@@ -126,7 +126,8 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(config.PORT, config.HOST, () => {
+        // Node's default accept queue (511) resets connections in a burst of new clients.
+        server.listen({ port: config.PORT, host: config.HOST, backlog: 4096 }, () => {
           server.off('error', reject);
           resolve(server.address() as AddressInfo);
         });

@@ -1,0 +1,8 @@
+// The gateway in its own process, as in production, so its CPU and memory can be read.
+import { createGateway, createLogger, loadConfig } from '@tokenflow/server';
+
+const config = loadConfig();
+const gateway = createGateway(config, createLogger('silent'));
+const address = await gateway.listen();
+console.log(JSON.stringify({ ready: { url: `http://127.0.0.1:${address.port}`, pid: process.pid } }));
+process.on('SIGTERM', () => void gateway.close().then(() => process.exit(0)));
