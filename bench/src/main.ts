@@ -1,13 +1,16 @@
 // `npm run bench`: runs the benchmarks, prints a table, writes bench/results/latest.json.
 //   npm run bench -- --quick     fewer rounds and no 1,000-stream level, for a smoke run
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { gatewayOverhead, type OverheadRow } from './gateway-overhead.ts';
+import { mlConcurrency } from './ml-concurrency.ts';
 import { repoRoot } from './processes.ts';
 import { round } from './stats.ts';
 
 const quick = process.argv.includes('--quick');
+const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
+const wanted = (name: string) => !only || only === name;
 const options = {
   concurrency: quick ? [1, 10, 100] : [1, 10, 100, 1000],
   rounds: quick ? 3 : 7,
@@ -23,71 +26,95 @@ const machine = {
   date: new Date().toISOString(),
 };
 
-process.stderr.write(
-  `gateway overhead: ${options.tokens} tokens ${options.intervalMs} ms apart, ${options.rounds} alternating rounds\n`,
-);
-const overhead = await gatewayOverhead(options);
-
+const results: Record<string, unknown> = { machine };
 const cell = (value: number) => String(round(value, 1)).padStart(7);
-console.log(`\nGateway streaming overhead (ms; ${options.tokens} tokens, ${options.intervalMs} ms apart)`);
-console.log(
-  'streams  path    ttft p50  p95     p99     | total p50  p95     p99     | tok/s    gw cpu ms/stream  gw rss MB',
-);
-for (const row of overhead) {
-  console.log(
-    [
-      String(row.concurrency).padStart(7),
-      row.path.padEnd(6),
-      cell(row.ttftMs.p50),
-      cell(row.ttftMs.p95),
-      cell(row.ttftMs.p99),
-      '|',
-      cell(row.totalMs.p50),
-      cell(row.totalMs.p95),
-      cell(row.totalMs.p99),
-      '|',
-      String(row.tokensPerSecond).padStart(7),
-      String(row.gatewayCpuMsPerStream ?? '-').padStart(17),
-      String(row.gatewayRssMb ?? '-').padStart(10),
-      row.failures ? `  ${row.failures} failed: ${row.firstFailure}` : '',
-    ].join(' '),
+
+if (wanted('gateway')) {
+  process.stderr.write(
+    `gateway overhead: ${options.tokens} tokens ${options.intervalMs} ms apart, ${options.rounds} alternating rounds\n`,
   );
+  const overhead = await gatewayOverhead(options);
+
+  console.log(`\nGateway streaming overhead (ms; ${options.tokens} tokens, ${options.intervalMs} ms apart)`);
+  console.log(
+    'streams  path    ttft p50  p95     p99     | total p50  p95     p99     | tok/s    gw cpu ms/stream  gw rss MB',
+  );
+  for (const row of overhead) {
+    console.log(
+      [
+        String(row.concurrency).padStart(7),
+        row.path.padEnd(6),
+        cell(row.ttftMs.p50),
+        cell(row.ttftMs.p95),
+        cell(row.ttftMs.p99),
+        '|',
+        cell(row.totalMs.p50),
+        cell(row.totalMs.p95),
+        cell(row.totalMs.p99),
+        '|',
+        String(row.tokensPerSecond).padStart(7),
+        String(row.gatewayCpuMsPerStream ?? '-').padStart(17),
+        String(row.gatewayRssMb ?? '-').padStart(10),
+        row.failures ? `  ${row.failures} failed: ${row.firstFailure}` : '',
+      ].join(' '),
+    );
+  }
+
+  /** The gateway's added time: its path's percentile minus the direct path's, per concurrency. */
+  function added(rows: OverheadRow[]) {
+    return rows
+      .filter((r) => r.path !== 'direct')
+      .map((r) => {
+        const base = rows.find((d) => d.path === 'direct' && d.concurrency === r.concurrency);
+        const diff = (key: 'ttftMs' | 'totalMs', p: 'p50' | 'p95' | 'p99') =>
+          round(r[key][p] - (base?.[key][p] ?? Number.NaN), 2);
+        return {
+          concurrency: r.concurrency,
+          path: r.path,
+          addedTtftMs: { p50: diff('ttftMs', 'p50'), p95: diff('ttftMs', 'p95'), p99: diff('ttftMs', 'p99') },
+          addedTotalMs: { p50: diff('totalMs', 'p50'), p95: diff('totalMs', 'p95'), p99: diff('totalMs', 'p99') },
+        };
+      });
+  }
+  const overheadAdded = added(overhead);
+  console.log('\nAdded by the gateway (its percentile minus the direct percentile, ms)');
+  for (const row of overheadAdded) {
+    const t = row.addedTtftMs;
+    const a = row.addedTotalMs;
+    const signed = (v: number) => (v >= 0 ? `+${v}` : `${v}`);
+    console.log(
+      `${String(row.concurrency).padStart(7)} ${row.path.padEnd(4)} ttft ${signed(t.p50)} / ${signed(t.p95)} / ${signed(t.p99)}   total ${signed(a.p50)} / ${signed(a.p95)} / ${signed(a.p99)}`,
+    );
+  }
+  console.log(
+    '\nPublished anchors (other gateways, other machines): TensorZero p99 < 1 ms at 10k QPS; Bifrost ~0.4 ms median;',
+    '\nPortkey ~2.4 ms median; LiteLLM ~4-5 ms median (independent sequential tests).',
+  );
+
+  Object.assign(results, { options, gatewayOverhead: overhead, gatewayAdded: overheadAdded });
 }
 
-/** The gateway's added time: its path's percentile minus the direct path's, per concurrency. */
-function added(rows: OverheadRow[]) {
-  return rows
-    .filter((r) => r.path !== 'direct')
-    .map((r) => {
-      const base = rows.find((d) => d.path === 'direct' && d.concurrency === r.concurrency);
-      const diff = (key: 'ttftMs' | 'totalMs', p: 'p50' | 'p95' | 'p99') =>
-        round(r[key][p] - (base?.[key][p] ?? Number.NaN), 2);
-      return {
-        concurrency: r.concurrency,
-        path: r.path,
-        addedTtftMs: { p50: diff('ttftMs', 'p50'), p95: diff('ttftMs', 'p95'), p99: diff('ttftMs', 'p99') },
-        addedTotalMs: { p50: diff('totalMs', 'p50'), p95: diff('totalMs', 'p95'), p99: diff('totalMs', 'p99') },
-      };
-    });
+if (wanted('ml')) {
+  process.stderr.write('ML service under concurrency: offline defaults (MiniLM, SmolLM2 compression)\n');
+  const ml = await mlConcurrency({
+    clients: [1, 4, 16],
+    requestsPerClient: quick ? { classify: 5, compress: 1 } : { classify: 25, compress: 3 },
+  });
+  console.log('\nML service under concurrency (ML_WORKERS=1, ML_MAX_QUEUE=8)');
+  console.log('endpoint  clients  req/s    latency p50  p95      p99      busy (503)');
+  for (const row of ml) {
+    const l = row.latencyMs;
+    console.log(
+      `${row.endpoint.padEnd(9)} ${String(row.clients).padStart(7)} ${String(row.requestsPerSecond).padStart(7)} ${cell(l.p50)}  ${cell(l.p95)}  ${cell(l.p99)}  ${String(row.busy).padStart(6)}`,
+    );
+  }
+  results.mlConcurrency = ml;
 }
-const overheadAdded = added(overhead);
-console.log('\nAdded by the gateway (its percentile minus the direct percentile, ms)');
-for (const row of overheadAdded) {
-  const t = row.addedTtftMs;
-  const a = row.addedTotalMs;
-  const signed = (v: number) => (v >= 0 ? `+${v}` : `${v}`);
-  console.log(
-    `${String(row.concurrency).padStart(7)} ${row.path.padEnd(4)} ttft ${signed(t.p50)} / ${signed(t.p95)} / ${signed(t.p99)}   total ${signed(a.p50)} / ${signed(a.p95)} / ${signed(a.p99)}`,
-  );
-}
-console.log(
-  '\nPublished anchors (other gateways, other machines): TensorZero p99 < 1 ms at 10k QPS; Bifrost ~0.4 ms median;',
-  '\nPortkey ~2.4 ms median; LiteLLM ~4-5 ms median (independent sequential tests).',
-);
-
-const results = { machine, options, gatewayOverhead: overhead, gatewayAdded: overheadAdded };
 const dir = join(repoRoot, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+// Sections run with --only replace their own entry and keep the others.
+const file = join(dir, 'latest.json');
+const previous = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+writeFileSync(file, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
 console.log(`\nwrote bench/results/latest.json`);
 process.exit(0);
