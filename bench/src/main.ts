@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { decisionLatency } from './decision-latency.ts';
 import { gatewayOverhead, type OverheadRow } from './gateway-overhead.ts';
 import { mlConcurrency } from './ml-concurrency.ts';
 import { repoRoot } from './processes.ts';
@@ -92,6 +93,20 @@ if (wanted('gateway')) {
   );
 
   Object.assign(results, { options, gatewayOverhead: overhead, gatewayAdded: overheadAdded });
+}
+
+if (wanted('decision')) {
+  process.stderr.write('selectModel decision latency: embedding (MiniLM) and NLI (BART-large-shaped)\n');
+  const decision = await decisionLatency(quick ? 3 : 10);
+  console.log("\nselectModel decision latency: its time to first token minus generate's (ms)");
+  console.log('backend    categories  added p50  p95      p99      | generate ttft p50');
+  for (const row of decision) {
+    const a = row.addedMs;
+    console.log(
+      `${row.backend.padEnd(10)} ${String(row.categories).padStart(10)} ${cell(a.p50)}  ${cell(a.p95)}  ${cell(a.p99)}  | ${cell(row.generateTtftMs.p50)}`,
+    );
+  }
+  results.decisionLatency = decision;
 }
 
 if (wanted('ml')) {

@@ -1,0 +1,130 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTokenFlowClient, streamGenerate, streamSelectModel } from '@tokenflow/client';
+import { bundledMiniLM, startMlService, tinyModels } from '@tokenflow/server/test-utils';
+import WebSocket from 'ws';
+import { repoRoot, startProcess } from './processes.ts';
+import { type Summary, summarize } from './stats.ts';
+
+const CATEGORIES = ['reasoning', 'code', 'function-calling', 'text-to-text', 'creative', 'general'];
+const PROMPT = 'Write a Python function that merges two sorted lists into one sorted list.';
+
+export interface DecisionRow {
+  backend: 'embedding' | 'nli';
+  categories: number;
+  /** selectModel's time to first token minus generate's, each round. */
+  addedMs: Summary;
+  generateTtftMs: Summary;
+}
+
+function bartLargeShaped(): string {
+  const dir = join(repoRoot, 'packages', 'ml-python', '.cache', 'bench-models', 'bart-large-shaped-mnli');
+  const python = join(repoRoot, 'packages', 'ml-python', '.venv', 'bin', 'python');
+  execFileSync(python, [join(repoRoot, 'bench', 'src', 'build-nli-large.py'), dir], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return dir;
+}
+
+/**
+ * What choosing a model costs: selectModel and generate stream from the same
+ * instant upstream in alternating rounds; the difference in time to first
+ * token is classification (1-6 categories) plus routing.
+ */
+export async function decisionLatency(rounds: number): Promise<DecisionRow[]> {
+  const upstream = await startProcess<{ baseURL: string }>('src/synthetic-upstream.ts', {
+    TOKENS: '5',
+    INTERVAL_MS: '0',
+  });
+  const catalogPath = join(mkdtempSync(join(tmpdir(), 'tokenflow-bench-')), 'catalog.json');
+  const everywhere = Object.fromEntries(CATEGORIES.map((c) => [c, 1]));
+  writeFileSync(
+    catalogPath,
+    JSON.stringify({
+      defaultCategory: 'general',
+      models: [
+        {
+          provider: 'bench',
+          model: 'bench',
+          categories: everywhere,
+          contextWindow: 131072,
+          price: { inputPerMTok: 0, outputPerMTok: 0 },
+        },
+      ],
+    }),
+  );
+  const backends = {
+    embedding: { ML_CLASSIFIER_BACKEND: 'embedding', ML_CLASSIFIER_MODEL: bundledMiniLM() },
+    nli: { ML_CLASSIFIER_BACKEND: 'nli', ML_CLASSIFIER_MODEL: bartLargeShaped() },
+  } as const;
+  const rows: DecisionRow[] = [];
+  try {
+    for (const [backend, settings] of Object.entries(backends) as Array<
+      [keyof typeof backends, Record<string, string>]
+    >) {
+      const ml = await startMlService({
+        ...settings,
+        ML_COMPRESSOR_BACKEND: 'llmlingua2',
+        ML_COMPRESSOR_MODEL: tinyModels().llmlingua2,
+      });
+      await ml.ready(300_000);
+      const gateway = await startProcess<{ url: string; pid: number }>('src/gateway-process.ts', {
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        ML_SERVICE_URL: ml.url,
+        TOKENFLOW_CATALOG: catalogPath,
+        TOKENFLOW_PROVIDER_BENCH_BASE_URL: upstream.ready.baseURL,
+        TOKENFLOW_PROVIDER_BENCH_API_KEY: 'bench-key-123456',
+        LOCAL_PROVIDER: 'off',
+        // Never fall back to "unclassified": the point is to time the classifier.
+        ROUTING_CLASSIFY_TIMEOUT_MS: '120000',
+        ROUTING_CONFIDENCE_THRESHOLD: '0',
+      });
+      const client = createTokenFlowClient({ url: gateway.ready.url, WebSocket });
+      const firstToken = async (events: AsyncIterable<{ type: string }>) => {
+        const started = performance.now();
+        let ttft = Number.NaN;
+        for await (const event of events) {
+          if (event.type === 'text' && Number.isNaN(ttft)) ttft = performance.now() - started;
+        }
+        return ttft;
+      };
+      const generate = () => firstToken(streamGenerate(client, { prompt: PROMPT, model: 'bench/bench' }));
+      const select = (k: number) =>
+        firstToken(streamSelectModel(client, { prompt: PROMPT, possibleCategories: CATEGORIES.slice(0, k) }));
+      try {
+        await generate();
+        await select(6); // warm-up
+        for (let k = 1; k <= CATEGORIES.length; k += 1) {
+          const added: number[] = [];
+          const base: number[] = [];
+          for (let r = 0; r < rounds; r += 1) {
+            // Alternate which goes first, so neither always meets a warmer machine.
+            let chosen: number;
+            let plain: number;
+            if (r % 2 === 0) {
+              chosen = await select(k);
+              plain = await generate();
+            } else {
+              plain = await generate();
+              chosen = await select(k);
+            }
+            base.push(plain);
+            added.push(chosen - plain);
+          }
+          rows.push({ backend, categories: k, addedMs: summarize(added), generateTtftMs: summarize(base) });
+        }
+        process.stderr.write(`  decision latency: ${backend} done\n`);
+      } finally {
+        await client.close();
+        gateway.child.kill('SIGTERM');
+        await ml.close();
+      }
+    }
+  } finally {
+    upstream.child.kill('SIGTERM');
+  }
+  return rows;
+}
