@@ -77,23 +77,40 @@ def build_llmlingua2(directory: Path) -> None:
     BertForTokenClassification(config).save_pretrained(directory)
 
 
-def build_nli(directory: Path) -> None:
+# facebook/bart-large-mnli's shape, for timing (speed depends on the shape, not the weights).
+BART_LARGE_SHAPE = {
+    "vocab_size": 50265,
+    "d_model": 1024,
+    "encoder_layers": 12,
+    "decoder_layers": 12,
+    "encoder_attention_heads": 16,
+    "decoder_attention_heads": 16,
+    "encoder_ffn_dim": 4096,
+    "decoder_ffn_dim": 4096,
+    "max_position_embeddings": 1024,
+}
+
+
+def build_nli(directory: Path, large: bool = False) -> None:
     import torch
     from transformers import BartConfig, BartForSequenceClassification
 
     torch.manual_seed(0)
     # BART takes no token_type_ids.
     tokenizer = _wordpiece_tokenizer(directory, model_input_names=["input_ids", "attention_mask"])
+    tiny_shape = {
+        "vocab_size": len(tokenizer),
+        "d_model": 32,
+        "encoder_layers": 1,
+        "decoder_layers": 1,
+        "encoder_attention_heads": 2,
+        "decoder_attention_heads": 2,
+        "encoder_ffn_dim": 64,
+        "decoder_ffn_dim": 64,
+        "max_position_embeddings": 512,
+    }
     config = BartConfig(
-        vocab_size=len(tokenizer),
-        d_model=32,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=64,
-        decoder_ffn_dim=64,
-        max_position_embeddings=512,
+        **(BART_LARGE_SHAPE if large else tiny_shape),
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.cls_token_id,
         eos_token_id=tokenizer.sep_token_id,
