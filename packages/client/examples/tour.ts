@@ -2,12 +2,13 @@
 //   npm run tour
 // With no provider key it runs entirely on the local models in the ML service.
 import WebSocket from 'ws';
-import { createTokenFlowClient, isTokenFlowError, streamGenerate, streamSelectModel } from '../src/index.ts';
+import { createTokenFlowClient, streamGenerate, streamSelectModel } from '../src/index.ts';
+import { runExample } from './run-example.ts';
 
 const client = createTokenFlowClient({ url: process.env.TOKENFLOW_URL ?? 'http://127.0.0.1:8000', WebSocket });
 const section = (title: string) => console.log(`\n\x1b[1m${title}\x1b[0m`);
 
-try {
+await runExample(client, async () => {
   section('classify');
   const classified = await client.classify.mutate({ prompt: 'Write a Python function that reverses a string.' });
   console.log(`${classified.topCategory} (${(classified.confidence * 100).toFixed(0)}%, ${classified.backend})`);
@@ -37,10 +38,4 @@ try {
     if (event.type === 'text') process.stdout.write(event.text);
     if (event.type === 'end') console.log(`\n[${event.finishReason}, ${JSON.stringify(event.usage)}]`);
   }
-} catch (error) {
-  if (!isTokenFlowError(error)) throw error;
-  console.error(`\n${error.data?.code}: ${error.message}`);
-  process.exitCode = 1;
-} finally {
-  await client.close();
-}
+});
