@@ -1,11 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTokenFlowClient, streamGenerate, streamSelectModel } from '@tokenflow/client';
 import { bundledMiniLM, startMlService, tinyModels } from '@tokenflow/server/test-utils';
 import WebSocket from 'ws';
-import { repoRoot, startProcess } from './processes.ts';
+import { benchModel } from './bench-models.ts';
+import { startProcess } from './processes.ts';
 import { type Summary, summarize } from './stats.ts';
 
 const CATEGORIES = ['reasoning', 'code', 'function-calling', 'text-to-text', 'creative', 'general'];
@@ -17,15 +17,6 @@ export interface DecisionRow {
   /** selectModel's time to first token minus generate's, each round. */
   addedMs: Summary;
   generateTtftMs: Summary;
-}
-
-function bartLargeShaped(): string {
-  const dir = join(repoRoot, 'packages', 'ml-python', '.cache', 'bench-models', 'bart-large-shaped-mnli');
-  const python = join(repoRoot, 'packages', 'ml-python', '.venv', 'bin', 'python');
-  execFileSync(python, [join(repoRoot, 'bench', 'src', 'build-nli-large.py'), dir], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return dir;
 }
 
 /**
@@ -57,7 +48,7 @@ export async function decisionLatency(rounds: number): Promise<DecisionRow[]> {
   );
   const backends = {
     embedding: { ML_CLASSIFIER_BACKEND: 'embedding', ML_CLASSIFIER_MODEL: bundledMiniLM() },
-    nli: { ML_CLASSIFIER_BACKEND: 'nli', ML_CLASSIFIER_MODEL: bartLargeShaped() },
+    nli: { ML_CLASSIFIER_BACKEND: 'nli', ML_CLASSIFIER_MODEL: benchModel('nli-large') },
   } as const;
   const rows: DecisionRow[] = [];
   try {

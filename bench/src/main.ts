@@ -1,8 +1,10 @@
 // `npm run bench`: runs the benchmarks, prints a table, writes bench/results/latest.json.
-//   npm run bench -- --quick     fewer rounds and no 1,000-stream level, for a smoke run
+//   npm run bench -- --quick     fewer rounds, no 1,000-stream level, short compression inputs: a smoke run
+//   npm run bench -- --only=gateway|decision|ml|compression   one section
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { compressionThroughput } from './compression-throughput.ts';
 import { decisionLatency } from './decision-latency.ts';
 import { gatewayOverhead, type OverheadRow } from './gateway-overhead.ts';
 import { mlConcurrency } from './ml-concurrency.ts';
@@ -125,6 +127,66 @@ if (wanted('ml')) {
   }
   results.mlConcurrency = ml;
 }
+if (wanted('compression')) {
+  const ratio = 0.5;
+  // The perplexity method takes minutes beyond 8k tokens, so its longest input runs once.
+  const plan = quick
+    ? {
+        llmlingua2: [
+          { tokens: 500, rounds: 2 },
+          { tokens: 2000, rounds: 2 },
+        ],
+        llmlingua: [{ tokens: 500, rounds: 2 }],
+      }
+    : {
+        llmlingua2: [
+          { tokens: 500, rounds: 7 },
+          { tokens: 2000, rounds: 5 },
+          { tokens: 8000, rounds: 3 },
+          { tokens: 32000, rounds: 3 },
+        ],
+        llmlingua: [
+          { tokens: 500, rounds: 5 },
+          { tokens: 2000, rounds: 3 },
+          { tokens: 8000, rounds: 2 },
+          { tokens: 32000, rounds: 1 },
+        ],
+      };
+  process.stderr.write(`compression: the ML service against the llmlingua library called directly, ratio ${ratio}\n`);
+  const compression = await compressionThroughput({ plan, ratio });
+  console.log(
+    `\nCompression at ratio ${ratio}: the ML service's /compress against the llmlingua library called directly`,
+  );
+  console.log(
+    'method      tokens  rounds | service p50  p95      inference p50 | direct p50  p95      | tok/s service  direct | kept service  direct',
+  );
+  for (const row of compression) {
+    console.log(
+      [
+        row.method.padEnd(10),
+        String(row.inputTokens).padStart(7),
+        String(row.rounds).padStart(7),
+        '|',
+        cell(row.serviceMs.p50),
+        ' ',
+        cell(row.serviceMs.p95),
+        cell(row.serviceInferenceMs.p50).padStart(15),
+        '|',
+        cell(row.directMs.p50),
+        ' ',
+        cell(row.directMs.p95),
+        '|',
+        String(row.serviceTokensPerSecond).padStart(13),
+        String(row.directTokensPerSecond).padStart(7),
+        '|',
+        String(row.serviceKept).padStart(12),
+        String(row.directKept).padStart(7),
+      ].join(' '),
+    );
+  }
+  results.compression = { ratio, rows: compression };
+}
+
 const dir = join(repoRoot, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 // Sections run with --only replace their own entry and keep the others.

@@ -59,18 +59,31 @@ def _wordpiece_tokenizer(directory: Path, **options):
     return tokenizer
 
 
-def build_llmlingua2(directory: Path) -> None:
+# bert-base-multilingual-cased's shape (the LLMLingua-2 meetingbank model), for timing.
+MBERT_BASE_SHAPE = {
+    "vocab_size": 119547,
+    "hidden_size": 768,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "intermediate_size": 3072,
+}
+
+
+def build_llmlingua2(directory: Path, base: bool = False) -> None:
     import torch
     from transformers import BertConfig, BertForTokenClassification
 
     torch.manual_seed(0)
     tokenizer = _wordpiece_tokenizer(directory)
+    tiny_shape = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": 32,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "intermediate_size": 64,
+    }
     config = BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
+        **(MBERT_BASE_SHAPE if base else tiny_shape),
         max_position_embeddings=512,
         num_labels=2,
     )
