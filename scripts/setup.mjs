@@ -158,7 +158,28 @@ function ensureLocalModel() {
   });
 }
 
-export function setup() {
+const onPath = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+
+/**
+ * The tests share rate-limit counters through a real Redis. Debian's package is
+ * installed when it is missing and we may (root with apt-get); otherwise the
+ * Redis tests fail and say how to install it.
+ */
+function ensureRedisServer() {
+  if (onPath('redis-server')) return;
+  if (process.getuid?.() !== 0 || !onPath('apt-get')) {
+    log(paint(33, 'redis-server is missing and cannot be installed here: run `sudo apt-get install redis-server`'));
+    return;
+  }
+  log("installing Debian's redis-server package (for the rate-limit tests)");
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'redis-server'], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
+/** Everything `npm start` needs; with `{ tests: true }`, what `npm test` needs as well. */
+export function setup({ tests = false } = {}) {
   const started = Date.now();
   checkNode();
   ensurePnpm();
@@ -166,6 +187,7 @@ export function setup() {
   ensureVenv();
   ensureTiktokenCache(tiktokenCacheDir, mlDir);
   ensureLocalModel();
+  if (tests) ensureRedisServer();
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

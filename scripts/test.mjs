@@ -5,9 +5,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, setup, toolEnv } from './setup.mjs';
 
-setup();
+setup({ tests: true });
 
-const packages = ['server', 'client', 'ml-python'].map((name) => join(root, 'packages', name));
+const packages = ['server', 'client', 'ml-python', 'fault-suite'].map((name) => join(root, 'packages', name));
 for (const dir of packages) rmSync(join(dir, 'test-results'), { recursive: true, force: true });
 
 // The packages lint themselves under turbo; the root's own scripts are checked here.
@@ -69,11 +69,23 @@ for (const dir of packages) {
   const counts = count(dir);
   const name = dir.split('/').at(-1);
   console.log(
-    `  ${name.padEnd(10)} ${counts.missing ? 'no test report' : `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`}`,
+    `  ${name.padEnd(11)} ${counts.missing ? 'no test report' : `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`}`,
   );
   // With extra turbo arguments (e.g. --filter) a package may rightly not run.
   if (counts.missing && process.argv.length <= 2) totals.failed += 1;
   for (const key of Object.keys(totals)) totals[key] += counts[key] ?? 0;
+}
+// The fault suite's own summary: what the injected faults answered, and whether anything leaked.
+const faultReport = join(root, 'packages', 'fault-suite', 'test-results', 'fault-suite.json');
+if (existsSync(faultReport)) {
+  const report = JSON.parse(readFileSync(faultReport, 'utf8'));
+  const byCode = Object.entries(report.errorsByCode)
+    .sort(([, a], [, b]) => b - a)
+    .map(([code, n]) => `${code} ${n}`)
+    .join(', ');
+  console.log(
+    `  fault suite: ${report.cases} cases, errors by code: ${byCode || 'none'}, leaks found: ${report.leaksFound}`,
+  );
 }
 const checksPassed = turbo.status === 0 && rootLint.status === 0;
 const ok = checksPassed && totals.failed === 0;

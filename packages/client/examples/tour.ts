@@ -5,7 +5,11 @@ import WebSocket from 'ws';
 import { createTokenFlowClient, streamGenerate, streamSelectModel } from '../src/index.ts';
 import { runExample } from './run-example.ts';
 
-const client = createTokenFlowClient({ url: process.env.TOKENFLOW_URL ?? 'http://127.0.0.1:8000', WebSocket });
+const client = createTokenFlowClient({
+  url: process.env.TOKENFLOW_URL ?? 'http://127.0.0.1:8000',
+  apiKey: process.env.TOKENFLOW_API_KEY,
+  WebSocket,
+});
 const section = (title: string) => console.log(`\n\x1b[1m${title}\x1b[0m`);
 
 await runExample(client, async () => {

@@ -168,8 +168,12 @@ describe('graceful shutdown', () => {
       }
     })();
 
+    const upstreamAborted = live.upstream.nextAbort();
     await expect(consuming).rejects.toThrow(/connection to the gateway was lost mid-stream/);
     expect(metadataEvents).toBe(1);
+    // Cut cleanly: the provider's request is aborted too, not left streaming into nothing.
+    await upstreamAborted;
+    expect(live.upstream.abortedStreams).toBe(1);
   });
 
   it('rejects a new subscription while draining with SERVICE_UNAVAILABLE', async () => {

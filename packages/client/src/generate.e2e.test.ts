@@ -36,7 +36,12 @@ const prompt = 'I want a recipe to cook Uruguayan alfajores.';
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ TOKENFLOW_PROVIDER_CLOSED_BASE_URL: `http://127.0.0.1:${await closedPort()}/v1` });
+  stack = await startStack({
+    TOKENFLOW_PROVIDER_CLOSED_BASE_URL: `http://127.0.0.1:${await closedPort()}/v1`,
+    // Each case injects a failure into the same providers: keep their circuit breakers
+    // from opening, so each case sees its own failure (breakers: providers/resilience.test.ts).
+    BREAKER_FAILURE_THRESHOLD: '1000',
+  });
 });
 afterAll(async () => {
   await stack?.close();

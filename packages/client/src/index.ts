@@ -10,6 +10,7 @@ import {
 } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import superjson from 'superjson';
+import { RefusalWatch, refusalLink } from './refusal-link.ts';
 
 export type {
   AppRouter,
@@ -73,6 +74,7 @@ export function createTokenFlowClient(options: TokenFlowClientOptions): TokenFlo
   }
   const headers = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : undefined;
 
+  const refusals = new RefusalWatch();
   const wsClient = createWSClient({
     url: urls.ws,
     WebSocket: WebSocketImpl,
@@ -80,10 +82,13 @@ export function createTokenFlowClient(options: TokenFlowClientOptions): TokenFlo
     keepAlive: { enabled: true, intervalMs: 15_000, pongTimeoutMs: 5_000 },
     retryDelayMs: (attempt) => Math.min(250 * 2 ** attempt, 10_000),
     connectionParams: options.apiKey ? { apiKey: options.apiKey } : null,
+    onOpen: refusals.opened,
+    onClose: refusals.closed,
   });
 
   const client = createTRPCClient<AppRouter>({
     links: [
+      refusalLink(refusals),
       splitLink({
         condition: (op) => op.type === 'subscription',
         true: wsLink({ client: wsClient, transformer: superjson }),
@@ -94,9 +99,10 @@ export function createTokenFlowClient(options: TokenFlowClientOptions): TokenFlo
   // The tRPC client is a proxy that turns every property into a procedure path,
   // so `close` is answered here before the lookup reaches it.
   const close = () => wsClient.close();
-  return new Proxy(client, {
+  const proxy = new Proxy(client, {
     get: (target, property, receiver) => (property === 'close' ? close : Reflect.get(target, property, receiver)),
   }) as TokenFlowClient;
+  return proxy;
 }
 
 /**

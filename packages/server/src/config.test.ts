@@ -73,4 +73,16 @@ describe('loadDotEnv', () => {
     expect(env).toEqual({ PORT: '7000', GROQ_API_KEY: 'from-file' });
     expect(loadDotEnv(join(dir, 'missing.env'), env)).toBe(false);
   });
+
+  it('refuses to listen beyond loopback without API keys', () => {
+    expect(() => loadConfig({ HOST: '0.0.0.0' })).toThrow(/HOST: 0.0.0.0 is reachable from other machines/);
+    expect(loadConfig({ HOST: '0.0.0.0', TOKENFLOW_ALLOW_NO_AUTH: '1' }).HOST).toBe('0.0.0.0');
+    const hash = `sha256:${'a'.repeat(64)}`;
+    expect(loadConfig({ HOST: '0.0.0.0', TOKENFLOW_API_KEYS: `ops:${hash}` }).apiKeys).toEqual([{ name: 'ops', hash }]);
+    expect(loadConfig({ HOST: '127.0.0.2' }).HOST).toBe('127.0.0.2');
+  });
+
+  it('never prints REDIS_URL, which may hold a password', () => {
+    expect(() => loadConfig({ REDIS_URL: 'http://user:hunter2@redis:6379' })).toThrow(/REDIS_URL: [^(]*$/m);
+  });
 });

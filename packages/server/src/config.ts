@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { type ApiKeyEntry, parseApiKeys } from './auth/api-keys.ts';
 
 // 0 asks the OS for a free port (tests).
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -27,6 +28,20 @@ export const envSchema = z.object({
   // Reasoning models may think for a long time before their first token.
   GENERATE_FIRST_TOKEN_TIMEOUT_MS: positiveMs.default(60_000),
   GENERATE_IDLE_TIMEOUT_MS: positiveMs.default(30_000),
+  // Wall-clock limit for one whole answer, retries included; unlike the two above it
+  // keeps running while a slow client reads.
+  GENERATE_TOTAL_TIMEOUT_MS: positiveMs.default(600_000),
+  // Until a provider answers with response headers.
+  UPSTREAM_CONNECT_TIMEOUT_MS: positiveMs.default(10_000),
+  // Retries before the first token only (see providers/retry.ts).
+  UPSTREAM_RETRY_ATTEMPTS: z.coerce.number().int().min(0).max(10).default(2),
+  UPSTREAM_RETRY_BASE_MS: positiveMs.default(250),
+  UPSTREAM_RETRY_BUDGET_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  // Per provider and for the ML service (see providers/breaker.ts).
+  BREAKER_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
+  BREAKER_COOLDOWN_MS: positiveMs.default(30_000),
+  // Sent as a bearer token to the ML service when set.
+  ML_SERVICE_TOKEN: z.string().min(16).optional(),
   TOKENFLOW_CATALOG: z.string().min(1).optional(),
   // The ML service's own model as provider "local": routed to only when no remote
   // provider has a key (auto), as a last resort as well (always), or not at all (off).
@@ -40,10 +55,33 @@ export const envSchema = z.object({
   WS_PING_MS: positiveMs.default(30_000),
   WS_PONG_WAIT_MS: positiveMs.default(5_000),
   SHUTDOWN_GRACE_MS: positiveMs.default(10_000),
+  // Access: hashed API keys inline or in a file (see auth/api-keys.ts); without keys the
+  // gateway stays on loopback unless TOKENFLOW_ALLOW_NO_AUTH=1 says otherwise.
+  TOKENFLOW_API_KEYS: z.string().min(1).optional(),
+  TOKENFLOW_API_KEYS_FILE: z.string().min(1).optional(),
+  TOKENFLOW_ALLOW_NO_AUTH: z.stringbool().default(false),
+  // Limits for keys that set none of their own; unset means unlimited.
+  RATE_LIMIT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  RATE_LIMIT_CONCURRENT_STREAMS: z.coerce.number().int().min(1).max(100_000).optional(),
+  RATE_LIMIT_TOKENS_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000_000).optional(),
+  MAX_CONNECTIONS_PER_KEY: z.coerce.number().int().min(1).max(100_000).optional(),
+  // Shared rate-limit counters for several gateway instances; in memory when unset.
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(100_000).default(1000),
+  // Backpressure: above the high-water mark the gateway stops reading the upstream until the
+  // client catches up; a client that stays behind this long, or lets this much pile up, is cut off.
+  WS_HIGH_WATER_BYTES: bytes.default(1024 * 1024),
+  WS_MAX_BUFFERED_BYTES: bytes.default(16 * 1024 * 1024),
+  SLOW_CONSUMER_TIMEOUT_MS: positiveMs.default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-const SECRET_NAMES = /KEY|TOKEN|SECRET|PASSWORD/;
+const SECRET_NAMES = /KEY|TOKEN|SECRET|PASSWORD|REDIS_URL/;
+
+/** 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach. */
+export function isLoopback(host: string) {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
 const EXTRA_PROVIDER = /^TOKENFLOW_PROVIDER_([A-Z0-9_]+)_(BASE_URL|API_KEY)$/;
 
 const BUILT_IN_PROVIDERS = ['groq', 'openrouter', 'local'];
@@ -62,7 +100,7 @@ const extraProviderSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 export type ExtraProvider = z.infer<typeof extraProviderSchema>;
-export type Config = Env & { extraProviders: ExtraProvider[] };
+export type Config = Env & { extraProviders: ExtraProvider[]; apiKeys: ApiKeyEntry[] };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -117,10 +155,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
 
+  const keys = parseApiKeys(present.TOKENFLOW_API_KEYS, present.TOKENFLOW_API_KEYS_FILE);
+  problems.push(...keys.problems);
+  if (
+    parsed.success &&
+    keys.entries.length === 0 &&
+    !isLoopback(parsed.data.HOST) &&
+    !parsed.data.TOKENFLOW_ALLOW_NO_AUTH
+  ) {
+    problems.push(
+      `  HOST: ${parsed.data.HOST} is reachable from other machines and no API key is configured: set TOKENFLOW_API_KEYS (npm run keys -- new <name>), or TOKENFLOW_ALLOW_NO_AUTH=1 to serve without auth.`,
+    );
+  }
+
   if (!parsed.success || problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
-  return { ...parsed.data, extraProviders };
+  return { ...parsed.data, extraProviders, apiKeys: keys.entries };
 }
 
 /**

@@ -1,8 +1,11 @@
-import { initTRPC, type TRPCError } from '@trpc/server';
+import { initTRPC, TRPCError } from '@trpc/server';
 import type { Logger } from 'pino';
 import superjson from 'superjson';
+import type { Principal } from './auth/api-keys.ts';
 import type { Config } from './config.ts';
 import type { Connection, Lifecycle } from './lifecycle.ts';
+import { type RateLimiter, RateLimitStoreUnavailable } from './limits/index.ts';
+import { RetryLater, refusal, retryLater } from './limits/refusal.ts';
 import type { MlClient } from './ml/client.ts';
 import { UpstreamFailure } from './providers/errors.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
@@ -16,8 +19,11 @@ export interface GatewayContext {
   catalog: Catalog;
   lifecycle: Lifecycle;
   logger: Logger;
+  limiter: RateLimiter;
   /** The WebSocket a subscription runs on (null over HTTP), so shutdown can move idle sockets first. */
   connection: Connection;
+  /** Who is calling: the API key's name and limits (ANONYMOUS when auth is off). */
+  principal: Principal;
 }
 
 type Issue = { path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>; message: string };
@@ -46,11 +52,53 @@ const t = initTRPC.context<GatewayContext>().create({
       data: {
         ...shape.data,
         upstream: error.cause instanceof UpstreamFailure ? error.cause.details : null,
+        // When the same request may succeed: a rate limit's window, or the provider's Retry-After.
+        retryAfterMs:
+          error.cause instanceof RetryLater
+            ? error.cause.retryAfterMs
+            : error.cause instanceof UpstreamFailure
+              ? error.cause.details.retryAfterMs
+              : null,
       },
     };
   },
 });
 
+const hasRateLimits = ({ limits }: Principal) =>
+  limits.requestsPerMinute !== undefined ||
+  limits.concurrentStreams !== undefined ||
+  limits.tokensPerMinute !== undefined;
+
+/**
+ * Counts one call against the caller's limits, or throws TOO_MANY_REQUESTS with
+ * `retryAfterMs`. Resolves to the function that gives a stream's slot back.
+ */
+export async function admit(ctx: GatewayContext, stream: boolean): Promise<() => Promise<void>> {
+  if (!hasRateLimits(ctx.principal)) return async () => {};
+  try {
+    const admission = await ctx.limiter.admit(ctx.principal.name, ctx.principal.limits, { stream });
+    if (!admission.ok) throw refusal(admission);
+    return admission.release;
+  } catch (error) {
+    if (!(error instanceof RateLimitStoreUnavailable)) throw error;
+    // Failing closed: without its counters the gateway cannot tell who is over their limit.
+    throw new TRPCError({
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'The rate-limit store (REDIS_URL) is not reachable; retry shortly.',
+      cause: retryLater(1000),
+    });
+  }
+}
+
 export const router = t.router;
 export const publicProcedure = t.procedure;
+/** A call that counts against the caller's request rate (streams count in eventStream). */
+export const limitedProcedure = t.procedure.use(async ({ ctx, next }) => {
+  const release = await admit(ctx, false);
+  try {
+    return await next();
+  } finally {
+    await release();
+  }
+});
 export const createCallerFactory = t.createCallerFactory;

@@ -1,4 +1,7 @@
+export * from './fault-proxy.ts';
 export * from './ml-service.ts';
+export * from './ml-service-at.ts';
 export * from './recordings.ts';
+export * from './redis-server.ts';
 export * from './replay-upstream.ts';
 export * from './start-gateway.ts';

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { type Config, loadConfig } from '../src/config.ts';
 import { createGateway, type Gateway } from '../src/http/gateway.ts';
 import { createLogger } from '../src/logger.ts';
@@ -10,10 +11,13 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Starts a real gateway on a free loopback port with the given environment. */
-export async function startGateway(env: Record<string, string | undefined>): Promise<RunningGateway> {
+/** Starts a real gateway on a free loopback port with the given environment (and logger, to read its logs). */
+export async function startGateway(
+  env: Record<string, string | undefined>,
+  options: { logger?: Logger } = {},
+): Promise<RunningGateway> {
   const config = loadConfig({ PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env });
-  const gateway = createGateway(config, createLogger(config.LOG_LEVEL));
+  const gateway = createGateway(config, options.logger ?? createLogger(config.LOG_LEVEL));
   const address = await gateway.listen();
   return { gateway, config, url: `http://127.0.0.1:${address.port}`, close: () => gateway.close() };
 }

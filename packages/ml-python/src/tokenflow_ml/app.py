@@ -27,6 +27,7 @@ from .schemas import (
     Label,
     Readiness,
 )
+from .service_token import ServiceTokenMiddleware
 from .settings import Settings
 
 log = logging.getLogger("tokenflow_ml")
@@ -94,6 +95,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Added last, so it runs first: a caller without the token learns nothing, not even 413.
+    if settings.service_token is not None:
+        app.add_middleware(ServiceTokenMiddleware, token=settings.service_token)
+    elif settings.serves_openly():
+        log.warning(
+            "serving on %s without ML_SERVICE_TOKEN (ML_ALLOW_NO_AUTH is set): anyone who "
+            "can reach this port can use the ML service",
+            settings.host,
+        )
     started = time.monotonic()
 
     @app.exception_handler(RequestValidationError)

@@ -4,9 +4,16 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+# What generate() takes from the tokenizer's output.
+MODEL_INPUTS = ("input_ids", "attention_mask")
+
 
 class ContextTooLong(ValueError):
     """The prompt plus max_tokens does not fit in the model's context."""
+
+
+class UnusableStop(ValueError):
+    """No stop string can be matched against the model's vocabulary."""
 
 
 @dataclass
@@ -57,7 +64,12 @@ class LocalGenerator:
         Setting `cancel` stops the model after its current token.
         """
         import torch
-        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+        from transformers import (
+            StoppingCriteria,
+            StoppingCriteriaList,
+            StopStringCriteria,
+            TextIteratorStreamer,
+        )
 
         tokenizer = self._tokenizer
         inputs = tokenizer.apply_chat_template(
@@ -70,7 +82,8 @@ class LocalGenerator:
                 f"the prompt ({prompt_tokens} tokens) plus max_tokens ({request.max_tokens}) "
                 f"exceeds the model's {context}-token context"
             )
-        inputs = inputs.to(self._device)
+        # Some tokenizers also return token_type_ids, which a causal LM's generate() refuses.
+        inputs = {k: v.to(self._device) for k, v in inputs.items() if k in MODEL_INPUTS}
         result = GenerationResult(prompt_tokens=prompt_tokens)
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
 
@@ -78,19 +91,26 @@ class LocalGenerator:
             def __call__(self, input_ids, scores, **kwargs) -> bool:
                 return cancel.is_set()
 
+        criteria = StoppingCriteriaList([Cancelled()])
+        if request.stop:
+            # Built here, not by generate() on its thread: a stop string made only of
+            # characters the vocabulary lacks is the caller's error (400), not a failed run.
+            try:
+                criteria.append(StopStringCriteria(tokenizer, request.stop))
+            except ValueError as error:
+                raise UnusableStop(f"stop: {error}") from error
+
         sample = request.temperature > 0
         options = {
             **inputs,
             "max_new_tokens": request.max_tokens,
             "do_sample": sample,
             "streamer": streamer,
-            "stopping_criteria": StoppingCriteriaList([Cancelled()]),
+            "stopping_criteria": criteria,
             "pad_token_id": tokenizer.eos_token_id,
         }
         if sample:
             options.update(temperature=request.temperature, top_p=request.top_p)
-        if request.stop:
-            options.update(stop_strings=request.stop, tokenizer=tokenizer)
 
         def run() -> None:
             try:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from prometheus_client import CollectorRegistry, Counter
 
-from .local_generation import ContextTooLong, GenerationRequest, LocalGenerator
+from .local_generation import ContextTooLong, GenerationRequest, LocalGenerator, UnusableStop
 from .local_model import LOCAL_MODEL_ID
 from .model_slots import ModelSlot, NotReady
 from .openai_schemas import ChatCompletionRequest
@@ -102,6 +102,9 @@ def openai_router(
         except ContextTooLong as error:
             gate.release()
             return openai_error(400, str(error), "invalid_request_error", "context_length_exceeded")
+        except UnusableStop as error:
+            gate.release()
+            return openai_error(400, str(error), "invalid_request_error", "invalid_stop")
         except Exception as error:  # a chat template that rejects the messages, say
             gate.release()
             message = f"{type(error).__name__}: {error}"

@@ -1,10 +1,11 @@
 """Every setting of the ML service, read from ML_* environment variables (and .env)."""
 
+import ipaddress
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -16,6 +17,20 @@ DEFAULT_NLI_MODEL = "facebook/bart-large-mnli"
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_LLMLINGUA2_MODEL = "microsoft/llmlingua-2-bert-base-multilingual-cased-meetingbank"
 DEFAULT_LLMLINGUA_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+MIN_TOKEN_CHARS = 16
+MAX_TOKEN_CHARS = 1024
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost: only this machine can connect there."""
+    host = host.strip().strip("[]").rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # any other name may resolve to a public interface
 
 
 def local_smollm2() -> str | None:
@@ -36,11 +51,28 @@ def bundled_minilm() -> str | None:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ML_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a rejected ML_SERVICE_TOKEN must not be echoed in the error.
+    model_config = SettingsConfigDict(
+        env_prefix="ML_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     host: str = Field(default="127.0.0.1", description="Interface to bind; loopback by default.")
     port: int = Field(default=8001, ge=0, le=65535)
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    service_token: SecretStr | None = Field(
+        default=None,
+        description="Shared secret; when set, every route but /healthz and /readyz needs "
+        "`Authorization: Bearer <token>`.",
+    )
+    allow_no_auth: bool = Field(
+        default=False, description="Serve without a token on a non-loopback ML_HOST anyway."
+    )
+    shutdown_grace_s: float = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="On SIGTERM, how long requests in flight may take before they are cancelled.",
+    )
 
     classifier_backend: ClassifierBackend = "embedding"
     classifier_model: str | None = Field(
@@ -71,6 +103,42 @@ class Settings(BaseSettings):
     )
     torch_threads: int = Field(default=os.cpu_count() or 1, ge=1, le=256)
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+
+    @field_validator("service_token", mode="before")
+    @classmethod
+    def _empty_token_is_unset(cls, value: object) -> object:
+        # `ML_SERVICE_TOKEN=` (as compose files write an unset variable) means no token.
+        return None if value == "" else value
+
+    @field_validator("service_token")
+    @classmethod
+    def _usable_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is None:
+            return None
+        value = token.get_secret_value()
+        if not MIN_TOKEN_CHARS <= len(value) <= MAX_TOKEN_CHARS:
+            raise ValueError(f"must be {MIN_TOKEN_CHARS} to {MAX_TOKEN_CHARS} characters long")
+        # It travels in an HTTP header: visible ASCII only, no spaces.
+        if not all("!" <= char <= "~" for char in value):
+            raise ValueError("must contain only visible ASCII characters, without spaces")
+        return token
+
+    @model_validator(mode="after")
+    def _no_open_service_off_loopback(self) -> Self:
+        if self.service_token is None and not self.allow_no_auth and not is_loopback(self.host):
+            raise ValueError(
+                f"ML_HOST is {self.host!r}, which is not a loopback address, and "
+                "ML_SERVICE_TOKEN is not set, so anyone who can reach this port could use the "
+                "ML service. Set ML_SERVICE_TOKEN to a secret of at least "
+                f"{MIN_TOKEN_CHARS} characters (the gateway sends it as "
+                "'Authorization: Bearer <token>'), or bind ML_HOST to 127.0.0.1, or set "
+                "ML_ALLOW_NO_AUTH=1 to serve without authentication on purpose."
+            )
+        return self
+
+    def serves_openly(self) -> bool:
+        """Reachable from other machines without a token (allowed by ML_ALLOW_NO_AUTH)."""
+        return self.service_token is None and not is_loopback(self.host)
 
     def classifier_model_id(self) -> str:
         if self.classifier_model:

@@ -1,4 +1,3 @@
-import { TRPCError } from '@trpc/server';
 import { type StreamTimeouts, streamChat } from '../providers/chat-stream.ts';
 import type { ProviderTarget } from '../providers/registry.ts';
 import type { AnswerEvent, Usage } from './events.ts';
@@ -49,13 +48,8 @@ export async function* streamAnswer(request: AnswerRequest): AsyncGenerator<Answ
     else if (delta.type === 'usage') usage = delta.usage;
     else yield delta;
   }
-  if (signal.aborted) return null;
-  if (finishReason === null) {
-    // A stream that just stops may have lost the rest of the answer: say so.
-    throw new TRPCError({
-      code: 'BAD_GATEWAY',
-      message: `Provider "${target.provider.name}" ended the stream without a finish reason; the answer may be incomplete.`,
-    });
-  }
+  // streamChat throws for a stream that ends without a finish reason, so a
+  // missing one here means the caller left.
+  if (signal.aborted || finishReason === null) return null;
   return { finishReason, usage };
 }

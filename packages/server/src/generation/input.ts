@@ -12,7 +12,9 @@ export const LIMITS = {
   maxTokens: 1_000_000,
 } as const;
 
-export const chatMessageSchema = z.object({
+// Inputs refuse unknown fields rather than drop them: a typo such as `maxtokens` must not
+// silently fall back to a default.
+export const chatMessageSchema = z.strictObject({
   role: z.enum(['system', 'user', 'assistant']),
   content: z.string().max(LIMITS.promptChars),
 });
@@ -49,7 +51,7 @@ function conversationRules<T extends z.ZodType<Conversation>>(schema: T) {
 }
 
 export const generateInputSchema = conversationRules(
-  z.object({
+  z.strictObject({
     ...conversationShape,
     model: z.string().trim().min(1).max(LIMITS.modelChars),
     provider: z.string().trim().min(1).max(64).optional(),
@@ -57,7 +59,7 @@ export const generateInputSchema = conversationRules(
 );
 
 export const selectModelInputSchema = conversationRules(
-  z.object({
+  z.strictObject({
     ...conversationShape,
     /** Null or omitted: the default categories. */
     possibleCategories: z.array(z.string().trim().min(1).max(64)).min(1).max(32).nullish(),

@@ -1,18 +1,23 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { KeyRing, type Principal } from '../auth/api-keys.ts';
+import { ConnectionCounter } from '../auth/connections.ts';
+import { authenticate, bearerKey } from '../auth/credentials.ts';
 import type { Config } from '../config.ts';
 import { Lifecycle } from '../lifecycle.ts';
-import { createMlClient } from '../ml/client.ts';
+import { createRateLimiter } from '../limits/index.ts';
+import { createMlClient, mlClientOptions } from '../ml/client.ts';
 import { createProviderRegistry } from '../providers/registry.ts';
 import { appRouter } from '../router/index.ts';
 import { loadCatalog } from '../routing/catalog.ts';
 import type { GatewayContext } from '../trpc.ts';
 import { readiness } from './health.ts';
-import { sendJson } from './respond.ts';
+import { readText, sendJson } from './respond.ts';
 import { handleRest } from './rest.ts';
 
 export interface Gateway {
@@ -44,22 +49,43 @@ async function closeSockets(wss: WebSocketServer, waitMs = 1000) {
 /** One HTTP server: tRPC over HTTP and WebSocket on /trpc, liveness and readiness beside it. */
 export function createGateway(config: Config, logger: Logger): Gateway {
   const lifecycle = new Lifecycle();
-  const services: Omit<GatewayContext, 'connection'> = {
+  const keys = new KeyRing(config.apiKeys, {
+    requestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MINUTE,
+    concurrentStreams: config.RATE_LIMIT_CONCURRENT_STREAMS,
+    tokensPerMinute: config.RATE_LIMIT_TOKENS_PER_MINUTE,
+    maxConnections: config.MAX_CONNECTIONS_PER_KEY,
+  });
+  const services: Omit<GatewayContext, 'connection' | 'principal'> = {
     config,
     registry: createProviderRegistry(config),
-    ml: createMlClient({ baseUrl: config.ML_SERVICE_URL, timeoutMs: config.ML_TIMEOUT_MS }),
+    ml: createMlClient(mlClientOptions(config)),
     catalog: loadCatalog(config.TOKENFLOW_CATALOG),
     lifecycle,
     logger,
+    limiter: createRateLimiter({ redisUrl: config.REDIS_URL, logger }),
   };
-  const httpContext: GatewayContext = { ...services, connection: null };
+  if (!keys.enabled) logger.warn({ host: config.HOST }, 'auth is off: no API key is configured (TOKENFLOW_API_KEYS)');
+  const connections = new ConnectionCounter();
+  const HOW_HTTP = 'send it as "Authorization: Bearer <key>"';
+  const HOW_WS =
+    'pass apiKey to createTokenFlowClient (WebSocket connection params) or send "Authorization: Bearer <key>"';
+  /** Why a tRPC request's body was refused (too large, not UTF-8), for createContext to answer. */
+  const bodyProblems = new WeakMap<IncomingMessage, unknown>();
+  /** Principals of WebSockets that authenticated with a header at upgrade time. */
+  const upgraded = new WeakMap<IncomingMessage, Principal>();
   const onError = ({ error, path }: { error: { code: string; message: string }; path?: string | undefined }) => {
     if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ path, err: error.message }, 'procedure failed');
   };
 
   const trpcHandler = createHTTPHandler({
     router: appRouter,
-    createContext: () => httpContext,
+    createContext: ({ req }): GatewayContext => {
+      // Throwing here answers before any procedure runs: 401, or the body's problem.
+      const principal = authenticate(keys, bearerKey(req.headers), HOW_HTTP);
+      const problem = bodyProblems.get(req);
+      if (problem) throw problem;
+      return { ...services, connection: null, principal };
+    },
     basePath: `${TRPC_PATH}/`,
     maxBodySize: config.HTTP_MAX_BODY_BYTES,
     onError,
@@ -69,12 +95,37 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz') {
-      void readiness(lifecycle, services.ml).then((ready) => sendJson(res, ready.ready ? 200 : 503, ready));
+      void readiness(lifecycle, services.ml, services.registry).then((ready) =>
+        sendJson(res, ready.ready ? 200 : 503, ready),
+      );
       return;
     }
-    if (path === TRPC_PATH || path.startsWith(`${TRPC_PATH}/`)) return trpcHandler(req, res);
+    if (path === TRPC_PATH || path.startsWith(`${TRPC_PATH}/`)) {
+      if (req.method !== 'POST') return trpcHandler(req, res);
+      // The body is read here, strictly, so invalid UTF-8 is refused instead of
+      // reaching a model as U+FFFD; tRPC takes the text from `req.body`.
+      void readText(req, config.HTTP_MAX_BODY_BYTES).then(
+        (text) => {
+          (req as IncomingMessage & { body?: string }).body = text;
+          trpcHandler(req, res);
+        },
+        (error: unknown) => {
+          bodyProblems.set(req, error);
+          (req as IncomingMessage & { body?: string }).body = '';
+          trpcHandler(req, res);
+        },
+      );
+      return;
+    }
     if (path.startsWith('/api/')) {
-      void handleRest(req, res, path, httpContext).then((handled) => {
+      let principal: Principal;
+      try {
+        principal = authenticate(keys, bearerKey(req.headers), HOW_HTTP);
+      } catch (error) {
+        res.setHeader('www-authenticate', 'Bearer');
+        return sendJson(res, 401, { code: 'UNAUTHORIZED', message: (error as Error).message, upstream: null });
+      }
+      void handleRest(req, res, path, { ...services, connection: null, principal }).then((handled) => {
         if (!handled) sendJson(res, 404, { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` });
       });
       return;
@@ -86,7 +137,22 @@ export function createGateway(config: Config, logger: Logger): Gateway {
   applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: ({ res }): GatewayContext => ({ ...services, connection: res }),
+    createContext: ({ req, res, info }): GatewayContext => {
+      try {
+        const params = info.connectionParams;
+        const principal =
+          upgraded.get(req) ??
+          authenticate(keys, typeof params?.apiKey === 'string' ? params.apiKey : undefined, HOW_WS);
+        res.once('close', connections.take(principal));
+        return { ...services, connection: res, principal };
+      } catch (error) {
+        // tRPC sends the error as a message, then closes; this close (queued first) says why.
+        const trpc = error as TRPCError;
+        const code = trpc.code === 'UNAUTHORIZED' ? 4401 : 4429;
+        setImmediate(() => res.close(code, trpc.message.slice(0, 120)));
+        throw error;
+      }
+    },
     onError,
     keepAlive: { enabled: true, pingMs: config.WS_PING_MS, pongWaitMs: config.WS_PONG_WAIT_MS },
   });
@@ -95,6 +161,20 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     if (path !== TRPC_PATH || lifecycle.draining) {
       socket.end(`HTTP/1.1 ${lifecycle.draining ? '503 Service Unavailable' : '404 Not Found'}\r\n\r\n`);
       return;
+    }
+    // A key in the header is checked now; one in connection params, in createContext.
+    const header = bearerKey(req.headers);
+    const wantsParams = new URL(req.url ?? '/', 'http://gateway').searchParams.get('connectionParams') === '1';
+    if (keys.enabled && (header !== undefined || !wantsParams)) {
+      try {
+        upgraded.set(req, authenticate(keys, header, HOW_WS));
+      } catch (error) {
+        const body = JSON.stringify({ code: 'UNAUTHORIZED', message: (error as Error).message });
+        socket.end(
+          `HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Bearer\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        );
+        return;
+      }
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
@@ -118,6 +198,7 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     await closeSockets(wss);
     server.closeAllConnections();
     await closed;
+    await services.limiter.close();
   }
   let closing: Promise<void> | undefined;
 

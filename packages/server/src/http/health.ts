@@ -1,5 +1,8 @@
 import type { Lifecycle } from '../lifecycle.ts';
 import type { MlClient } from '../ml/client.ts';
+import { ML_SERVICE } from '../ml/errors.ts';
+import type { BreakerSnapshot } from '../providers/breaker.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
 
 /** "ready", or what the ML service says is missing ("classifier: loading"). */
 async function mlCheck(ml: MlClient): Promise<string> {
@@ -15,14 +18,16 @@ async function mlCheck(ml: MlClient): Promise<string> {
 /**
  * Readiness for load balancers: the configuration loaded (the gateway would not
  * have started otherwise), the ML service has every model it serves loaded,
- * and shutdown has not begun.
+ * and shutdown has not begun. Circuit breakers are reported, not checked: an
+ * open one is about a provider, and another gateway instance would see it too.
  */
-export async function readiness(lifecycle: Lifecycle, ml: MlClient) {
+export async function readiness(lifecycle: Lifecycle, ml: MlClient, registry?: Pick<ProviderRegistry, 'breakers'>) {
   const checks = {
     config: 'ok',
     mlService: await mlCheck(ml),
     shutdown: lifecycle.draining ? 'draining' : 'ok',
   };
   const ready = Object.values(checks).every((check) => check === 'ok');
-  return { ready, checks, activeStreams: lifecycle.activeStreams };
+  const breakers: Record<string, BreakerSnapshot> = { ...registry?.breakers(), [ML_SERVICE]: ml.breaker() };
+  return { ready, checks, activeStreams: lifecycle.activeStreams, breakers };
 }

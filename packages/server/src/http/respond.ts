@@ -6,18 +6,33 @@ export function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.end(JSON.stringify(body));
 }
 
-/** Reads a JSON body of at most `limit` bytes; throws a TRPCError a client can act on. */
-export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit) throw new TRPCError({ code: 'PAYLOAD_TOO_LARGE', message: `The body is over ${limit} bytes.` });
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Reads a body of at most `limit` bytes as UTF-8 text; throws a TRPCError a
+ * client can act on. Invalid UTF-8 is refused: replacing it would send the
+ * models text the caller never wrote.
+ */
+export async function readText(req: IncomingMessage, limit: number): Promise<string> {
+  const tooLarge = () => new TRPCError({ code: 'PAYLOAD_TOO_LARGE', message: `The body is over ${limit} bytes.` });
+  if (Number(req.headers['content-length']) > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new TRPCError({ code: 'PAYLOAD_TOO_LARGE', message: `The body is over ${limit} bytes.` });
+    if (size > limit) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return utf8.decode(Buffer.concat(chunks));
+  } catch {
+    throw new TRPCError({ code: 'BAD_REQUEST', message: 'The body is not valid UTF-8.' });
+  }
+}
+
+/** Reads a JSON body of at most `limit` bytes. */
+export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const text = await readText(req, limit);
   if (!text) return {};
   try {
     return JSON.parse(text);
@@ -26,8 +41,12 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   }
 }
 
-/** Server-sent events on a plain HTTP response, waiting for the socket when it is full. */
-export function eventStreamResponse(res: ServerResponse) {
+/**
+ * Server-sent events on a plain HTTP response, waiting for the socket when it
+ * is full (which stops reading the upstream meanwhile). A client that reads
+ * nothing for `slowConsumerTimeoutMs` is disconnected, which aborts the stream.
+ */
+export function eventStreamResponse(res: ServerResponse, slowConsumerTimeoutMs: number) {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
@@ -39,8 +58,18 @@ export function eventStreamResponse(res: ServerResponse) {
     if (res.destroyed) return;
     if (!res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)) {
       await new Promise<void>((resolve) => {
-        res.once('drain', resolve);
-        res.once('close', resolve);
+        const done = () => {
+          clearTimeout(timer);
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          res.destroy();
+          done();
+        }, slowConsumerTimeoutMs);
+        res.once('drain', done);
+        res.once('close', done);
       });
     }
   };

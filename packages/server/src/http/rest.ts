@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isTrackedEnvelope, TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { RetryLater } from '../limits/refusal.ts';
 import { UpstreamFailure } from '../providers/errors.ts';
 import { appRouter } from '../router/index.ts';
 import { createCallerFactory, type GatewayContext, publicMessage } from '../trpc.ts';
@@ -13,9 +14,10 @@ type Body = Record<string, unknown>;
 function errorBody(error: unknown) {
   const trpc = error instanceof TRPCError ? error : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: error });
   const upstream = trpc.cause instanceof UpstreamFailure ? trpc.cause.details : null;
+  const retryAfterMs = trpc.cause instanceof RetryLater ? trpc.cause.retryAfterMs : (upstream?.retryAfterMs ?? null);
   return {
     status: getHTTPStatusCodeFromError(trpc),
-    body: { code: trpc.code, message: publicMessage(trpc), upstream },
+    body: { code: trpc.code, message: publicMessage(trpc), upstream, retryAfterMs },
   };
 }
 
@@ -60,6 +62,31 @@ const jsonRoutes: Record<string, (caller: Caller, body: Body) => Promise<unknown
   'GET /api/model-rankings': (caller) => caller.modelRankings(),
 };
 
+/** The snake_case fields each JSON route maps; anything else is refused, as the procedures refuse unknown fields. */
+const jsonFields: Record<string, string[]> = {
+  'POST /api/compress': [
+    'text',
+    'ratio',
+    'target_tokens',
+    'force_tokens',
+    'force_reserve_digit',
+    'drop_consecutive',
+    'question',
+  ],
+  'POST /api/classify': ['prompt', 'possible_categories', 'multi_label'],
+};
+
+function refuseUnknownFields(key: string, body: Body) {
+  const known = jsonFields[key];
+  const unknown = known ? Object.keys(body).filter((field) => !known.includes(field)) : [];
+  if (unknown.length > 0) {
+    throw new TRPCError({
+      code: 'BAD_REQUEST',
+      message: `Invalid input: unknown field(s) ${unknown.map((f) => `"${f}"`).join(', ')}; expected ${known?.join(', ')}.`,
+    });
+  }
+}
+
 const streamRoutes: Record<string, (caller: Caller, body: Body) => Promise<AsyncIterable<unknown>>> = {
   'POST /api/generate': (caller, b) => caller.generate(b as Parameters<Caller['generate']>[0]),
   'POST /api/models/select': (caller, b) => caller.selectModel(b as Parameters<Caller['selectModel']>[0]),
@@ -80,8 +107,8 @@ function toSse(event: { type: string } & Record<string, unknown>): [string, unkn
   }
 }
 
-async function stream(res: ServerResponse, events: AsyncIterable<unknown>) {
-  const send = eventStreamResponse(res);
+async function stream(res: ServerResponse, events: AsyncIterable<unknown>, slowConsumerTimeoutMs: number) {
+  const send = eventStreamResponse(res, slowConsumerTimeoutMs);
   try {
     for await (const item of events) {
       const event = (isTrackedEnvelope(item) ? item[1] : item) as { type: string } & Record<string, unknown>;
@@ -116,15 +143,22 @@ export async function handleRest(
   });
   const caller = createCaller(ctx, { signal: controller.signal });
   try {
-    const body = req.method === 'POST' ? ((await readJson(req, ctx.config.HTTP_MAX_BODY_BYTES)) as Body) : {};
+    const body = req.method === 'POST' ? await readJson(req, ctx.config.HTTP_MAX_BODY_BYTES) : {};
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new TRPCError({ code: 'BAD_REQUEST', message: 'The body must be a JSON object.' });
+    }
     if (jsonRoute) {
-      sendJson(res, 200, await jsonRoute(caller, body));
+      refuseUnknownFields(key, body as Body);
+      sendJson(res, 200, await jsonRoute(caller, body as Body));
     } else if (streamRoute) {
       // Input errors are answered with a status before the stream starts.
-      await stream(res, await streamRoute(caller, body));
+      await stream(res, await streamRoute(caller, body as Body), ctx.config.SLOW_CONSUMER_TIMEOUT_MS);
     }
   } catch (error) {
     const { status, body } = errorBody(error);
+    if (!res.headersSent && body.retryAfterMs !== null) {
+      res.setHeader('retry-after', String(Math.ceil(body.retryAfterMs / 1000)));
+    }
     if (!res.headersSent) sendJson(res, status, body);
     else res.end();
   }

@@ -2,7 +2,9 @@ import { Agent } from 'node:http';
 import { TRPCError } from '@trpc/server';
 import got, { type Got } from 'got';
 import type { z } from 'zod';
-import { mlError } from './errors.ts';
+import type { Config } from '../config.ts';
+import { Breaker, type BreakerOptions, type BreakerSnapshot, breakerOptions } from '../providers/breaker.ts';
+import { ML_SERVICE, mlError } from './errors.ts';
 import {
   type ClassifyInput,
   type ClassifyResult,
@@ -24,12 +26,29 @@ export interface MlClient {
   compress(input: CompressInput, options: MlCallOptions): Promise<CompressResult>;
   /** The service's own readiness, or why it could not be asked. */
   readiness(): Promise<MlReadiness | { ready: false; error: string }>;
+  /** The circuit breaker in front of classify and compress. */
+  breaker(): BreakerSnapshot;
 }
 
 export interface MlClientOptions {
   baseUrl: string;
   timeoutMs: number;
+  /** Sent as `Authorization: Bearer` on every call (ML_SERVICE_TOKEN). */
+  token?: string | undefined;
+  breaker?: BreakerOptions | undefined;
 }
+
+/** The client's options from the configuration. */
+export function mlClientOptions(config: Config): MlClientOptions {
+  return {
+    baseUrl: config.ML_SERVICE_URL,
+    timeoutMs: config.ML_TIMEOUT_MS,
+    token: config.ML_SERVICE_TOKEN,
+    breaker: breakerOptions(config),
+  };
+}
+
+const DEFAULT_BREAKER: BreakerOptions = { failureThreshold: 5, cooldownMs: 30_000 };
 
 // Only connection failures are retried, and quickly: a caller must hear
 // "service unavailable" within about a second. A 503 is answered at once with
@@ -43,9 +62,13 @@ const RETRY = {
   noise: 50,
 };
 
-export function createMlClient({ baseUrl, timeoutMs }: MlClientOptions): MlClient {
+export function createMlClient({ baseUrl, timeoutMs, token, breaker: options }: MlClientOptions): MlClient {
+  const secrets = token ? [token] : [];
+  // Counts whole calls (after got's quick connection retries), not single attempts.
+  const breaker = new Breaker(ML_SERVICE, 'The ML service', options ?? DEFAULT_BREAKER);
   const http: Got = got.extend({
     prefixUrl: baseUrl,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
     agent: { http: new Agent({ keepAlive: true, maxSockets: 64 }) },
     timeout: { connect: 500, request: timeoutMs },
     responseType: 'json',
@@ -53,13 +76,20 @@ export function createMlClient({ baseUrl, timeoutMs }: MlClientOptions): MlClien
   });
 
   async function post<S extends z.ZodType>(path: string, body: unknown, schema: S, options: MlCallOptions) {
+    if (options.signal?.aborted) {
+      throw new TRPCError({ code: 'CLIENT_CLOSED_REQUEST', message: 'The request was cancelled.' });
+    }
+    const lease = breaker.admit();
     let payload: unknown;
     try {
       payload = await http
         .post(path, { json: body, headers: { 'x-request-id': options.requestId }, signal: options.signal })
         .json();
+      lease.succeed();
     } catch (error) {
-      throw mlError(error, baseUrl, timeoutMs);
+      const failure = mlError(error, baseUrl, timeoutMs, secrets);
+      lease.fail(failure);
+      throw failure;
     }
     const parsed = schema.safeParse(payload);
     if (!parsed.success) {
@@ -103,8 +133,10 @@ export function createMlClient({ baseUrl, timeoutMs }: MlClientOptions): MlClien
         const parsed = mlReadinessSchema.safeParse(response.body);
         return parsed.success ? parsed.data : { ready: false, error: 'unexpected /readyz answer' };
       } catch (error) {
-        return { ready: false, error: mlError(error, baseUrl, 1000).message };
+        return { ready: false, error: mlError(error, baseUrl, 1000, secrets).message };
       }
     },
+
+    breaker: () => breaker.snapshot(),
   };
 }

@@ -1,40 +1,61 @@
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
-import { HTTPError, RequestError, TimeoutError } from 'got';
-import { retryAfterMs, UpstreamFailure } from '../providers/errors.ts';
+import { HTTPError, ParseError, RequestError, TimeoutError } from 'got';
+import { type FailureKind, retryAfterMs, UpstreamFailure } from '../providers/errors.ts';
 
 /** Names the ML service in `error.data.upstream.provider`. */
 export const ML_SERVICE = 'ml-service';
 
-function fail(code: TRPC_ERROR_CODE_KEY, message: string, status: number | null, retry: number | null = null) {
-  const cause = new UpstreamFailure(message, { provider: ML_SERVICE, status, retryAfterMs: retry });
+function fail(
+  code: TRPC_ERROR_CODE_KEY,
+  message: string,
+  status: number | null,
+  kind: FailureKind,
+  retry: number | null = null,
+) {
+  const cause = new UpstreamFailure(message, { provider: ML_SERVICE, status, retryAfterMs: retry }, kind);
   return new TRPCError({ code, message, cause });
 }
 
-function detailOf(error: HTTPError): string {
+/** What the service said, with any of `secrets` (the gateway's token) blanked out should it echo one. */
+function detailOf(error: HTTPError, secrets: string[]): string {
   const body = error.response.body as { detail?: unknown } | string | undefined;
-  if (body && typeof body === 'object' && typeof body.detail === 'string') return body.detail;
-  return typeof body === 'string' && body.length > 0 ? body.slice(0, 500) : error.message;
+  const detail =
+    body && typeof body === 'object' && typeof body.detail === 'string'
+      ? body.detail
+      : typeof body === 'string' && body.length > 0
+        ? body.slice(0, 500)
+        : error.message;
+  return secrets.reduce((text, secret) => text.replaceAll(secret, '[redacted]'), detail);
 }
 
 /** The one place where a failed call to the ML service becomes a TRPCError. */
-export function mlError(error: unknown, baseUrl: string, timeoutMs: number): TRPCError {
+export function mlError(error: unknown, baseUrl: string, timeoutMs: number, secrets: string[] = []): TRPCError {
   if (error instanceof TRPCError) return error;
   if (error instanceof HTTPError) {
     const status = error.response.statusCode;
-    const detail = detailOf(error);
+    const detail = detailOf(error, secrets);
     const headers = new Headers(error.response.headers as Record<string, string>);
     if (status === 503) {
-      return fail('SERVICE_UNAVAILABLE', `The ML service is not available: ${detail}`, status, retryAfterMs(headers));
+      const message = `The ML service is not available: ${detail}`;
+      return fail('SERVICE_UNAVAILABLE', message, status, 'status', retryAfterMs(headers));
+    }
+    if (status === 401 || status === 403) {
+      const message = `The ML service refused the gateway (HTTP ${status}): ML_SERVICE_TOKEN must match the service's token. ${detail}`;
+      return fail('BAD_GATEWAY', message, status, 'status');
     }
     // Only these mean "your input"; another 4xx (404, 405) means ML_SERVICE_URL points elsewhere.
     if (status === 400 || status === 413 || status === 422) {
-      return fail('BAD_REQUEST', `The ML service refused the input: ${detail}`, status);
+      return fail('BAD_REQUEST', `The ML service refused the input: ${detail}`, status, 'status');
     }
-    return fail('BAD_GATEWAY', `The ML service failed (HTTP ${status}): ${detail}`, status);
+    return fail('BAD_GATEWAY', `The ML service failed (HTTP ${status}): ${detail}`, status, 'status');
+  }
+  if (error instanceof ParseError) {
+    // It answered, so it is up, but with something that is not JSON: a proxy page, or a bug.
+    return fail('BAD_GATEWAY', 'The ML service answered with a body that is not JSON.', null, 'stream');
   }
   if (error instanceof TimeoutError && error.event !== 'connect') {
-    return fail('TIMEOUT', `The ML service did not answer within ${timeoutMs} ms (ML_TIMEOUT_MS).`, null);
+    return fail('TIMEOUT', `The ML service did not answer within ${timeoutMs} ms (ML_TIMEOUT_MS).`, null, 'timeout');
   }
   if (error instanceof RequestError && error.name === 'AbortError') {
     return new TRPCError({ code: 'CLIENT_CLOSED_REQUEST', message: 'The request was cancelled.' });
@@ -44,5 +65,6 @@ export function mlError(error: unknown, baseUrl: string, timeoutMs: number): TRP
     'SERVICE_UNAVAILABLE',
     `The ML service at ${baseUrl} is not reachable (${code}): start it with npm start, or check ML_SERVICE_URL.`,
     null,
+    'connect',
   );
 }

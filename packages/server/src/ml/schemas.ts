@@ -13,7 +13,7 @@ export const ML_LIMITS = {
 
 const notBlank = (value: string) => value.trim().length > 0;
 
-export const classifyInputSchema = z.object({
+export const classifyInputSchema = z.strictObject({
   prompt: z.string().min(1).max(ML_LIMITS.promptChars).refine(notBlank, 'must contain text, not only whitespace'),
   /** Omitted or null: the default categories (reasoning, code, function-calling, text-to-text, creative, general). */
   possibleCategories: z
@@ -25,7 +25,7 @@ export const classifyInputSchema = z.object({
   multiLabel: z.boolean().default(false),
 });
 
-export const compressInputSchema = z.object({
+export const compressInputSchema = z.strictObject({
   text: z.string().min(1).max(ML_LIMITS.textChars).refine(notBlank, 'must contain text, not only whitespace'),
   /** Fraction of tokens to keep, 0 < ratio <= 1. */
   ratio: z.number().gt(0).max(1).default(0.5),

@@ -1,7 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TRPCError } from '@trpc/server';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { Usage } from '../generation/events.ts';
-import { toTRPCError } from './errors.ts';
+import { toTRPCError, UpstreamFailure } from './errors.ts';
 import type { ProviderTarget } from './registry.ts';
+import { retryDelay } from './retry.ts';
 import { StreamWatchdog } from './watchdog.ts';
 
 export type ChatDelta =
@@ -59,17 +62,30 @@ function* readChunk(chunk: ProviderChunk): Generator<ChatDelta> {
   if (usage) yield { type: 'usage', usage };
 }
 
+function truncated(provider: string) {
+  const message = `Provider "${provider}" ended the stream without a finish reason; the answer may be incomplete.`;
+  const details = { provider, status: null, retryAfterMs: null };
+  return new TRPCError({ code: 'BAD_GATEWAY', message, cause: new UpstreamFailure(message, details, 'stream') });
+}
+
 /**
- * Streams one chat completion as normalized deltas. Ends quietly when `signal`
- * aborts (the caller left, the upstream request is aborted with it) and throws
- * a TRPCError for every other way a stream can fail, timeouts included.
+ * One request to the provider, through its circuit breaker, with the
+ * connect, first-token and idle timeouts. Ends quietly when `signal` aborts.
  */
-export async function* streamChat({ target, body, timeouts, signal }: ChatStreamRequest): AsyncGenerator<ChatDelta> {
+async function* streamOnce({ target, body, timeouts, signal }: ChatStreamRequest): AsyncGenerator<ChatDelta> {
   const { provider, model } = target;
+  if (signal.aborted) return;
+  const lease = provider.breaker.admit();
   const upstream = new AbortController();
   const forwardAbort = () => upstream.abort(signal.reason);
   signal.addEventListener('abort', forwardAbort, { once: true });
 
+  const { connectTimeoutMs } = provider.policy;
+  const connect = new StreamWatchdog(provider.name, (error) => upstream.abort(error));
+  connect.arm(
+    connectTimeoutMs,
+    `Provider "${provider.name}" did not answer with response headers within ${connectTimeoutMs} ms (UPSTREAM_CONNECT_TIMEOUT_MS).`,
+  );
   const watchdog = new StreamWatchdog(provider.name, (error) => upstream.abort(error));
   const armIdle = () =>
     watchdog.arm(
@@ -80,43 +96,107 @@ export async function* streamChat({ target, body, timeouts, signal }: ChatStream
     timeouts.firstTokenMs,
     `No token from provider "${provider.name}" within ${timeouts.firstTokenMs} ms (GENERATE_FIRST_TOKEN_TIMEOUT_MS).`,
   );
+  const expired = () => connect.expired ?? watchdog.expired;
 
   let responding = false;
+  let finished = false;
   try {
-    if (signal.aborted) return;
     const stream = await provider.client.chat.completions.create(
       { ...body, model, stream: true, stream_options: { include_usage: true } },
       { signal: upstream.signal },
     );
+    connect.stop();
     responding = true;
     let tokensFlowing = false;
     for await (const chunk of stream) {
+      // Chunks the SDK had already read would still come after an abort (the
+      // deadline may pass while the consumer holds the stream): stop here.
+      if (upstream.signal.aborted) break;
       if (tokensFlowing) armIdle();
       for (const delta of readChunk(chunk as ProviderChunk)) {
+        if (upstream.signal.aborted) break;
         if (!tokensFlowing && (delta.type === 'text' || delta.type === 'reasoning')) {
           tokensFlowing = true;
+          lease.progress();
           armIdle();
         }
+        if (delta.type === 'finish') finished = true;
         watchdog.pause();
         yield delta;
         watchdog.resume();
       }
     }
-  } catch (error) {
-    if (watchdog.expired) throw watchdog.expired;
+    // The SDK ends the iteration without an error when its request is aborted.
+    const timedOut = expired();
+    if (timedOut) throw timedOut;
     if (signal.aborted) return;
-    throw toTRPCError(error, {
-      provider: provider.name,
-      model,
-      secrets: [provider.client.apiKey],
-      midStream: responding,
-    });
+    // A stream that just stops may have lost the rest of the answer: say so.
+    if (!finished) throw truncated(provider.name);
+    lease.succeed();
+  } catch (error) {
+    const timedOut = expired();
+    if (!timedOut && signal.aborted) return;
+    const failure =
+      timedOut ??
+      toTRPCError(error, { provider: provider.name, model, secrets: [provider.client.apiKey], midStream: responding });
+    lease.fail(failure);
+    throw failure;
   } finally {
+    connect.stop();
     watchdog.stop();
     signal.removeEventListener('abort', forwardAbort);
     // Closes the upstream socket when the consumer stops early; a no-op after a full stream.
     upstream.abort();
+    // Not reported above: the caller left, which counts neither way.
+    lease.release();
   }
-  // The SDK ends the iteration without an error when its request is aborted.
-  if (watchdog.expired) throw watchdog.expired;
+}
+
+/**
+ * Streams one chat completion as normalized deltas. Ends quietly when `signal`
+ * aborts (the caller left, the upstream request is aborted with it) and throws
+ * a TRPCError for every other way a stream can fail, timeouts included.
+ *
+ * A failure before anything was yielded is retried when retry.ts says it may
+ * go away (never once a delta reached the consumer: it would see text twice).
+ * The total time limit runs on the wall clock over all of it.
+ */
+export async function* streamChat(request: ChatStreamRequest): AsyncGenerator<ChatDelta> {
+  const { provider } = request.target;
+  const { retry, totalTimeoutMs } = provider.policy;
+  const deadline = new AbortController();
+  const total = new StreamWatchdog(provider.name, (error) => deadline.abort(error), 'deadline');
+  total.arm(
+    totalTimeoutMs,
+    `The answer from provider "${provider.name}" took longer than ${totalTimeoutMs} ms in all (GENERATE_TOTAL_TIMEOUT_MS).`,
+  );
+  const signal = AbortSignal.any([request.signal, deadline.signal]);
+  let firstFailureAt: number | null = null;
+  try {
+    for (let retriesDone = 0; ; retriesDone += 1) {
+      let yielded = false;
+      try {
+        for await (const delta of streamOnce({ ...request, signal })) {
+          yielded = true;
+          yield delta;
+        }
+        break;
+      } catch (error) {
+        if (total.expired) throw total.expired;
+        firstFailureAt ??= Date.now();
+        const delay = yielded
+          ? null
+          : retryDelay(error, retry, { retriesDone, elapsedMs: Date.now() - firstFailureAt });
+        if (delay === null) throw error;
+        try {
+          await sleep(delay, undefined, { signal });
+        } catch {
+          break; // aborted while waiting: the caller left, or the deadline passed (below)
+        }
+      }
+    }
+  } finally {
+    total.stop();
+  }
+  if (total.expired) throw total.expired;
 }

@@ -9,15 +9,33 @@ export interface UpstreamDetails {
   retryAfterMs: number | null;
 }
 
+/**
+ * How an upstream call failed, for retry and circuit-breaker decisions (never
+ * sent to the client, which gets `details`):
+ * - connect: no response at all (refused, reset, DNS) before the provider answered;
+ * - status: the provider answered with an HTTP error status;
+ * - stream: the response had started, then broke (error event, lost connection, truncation);
+ * - timeout: the provider was too slow (connect, first token, idle);
+ * - deadline: the request's own total-time limit ran out;
+ * - circuit-open: not called at all, its breaker is open.
+ */
+export type FailureKind = 'connect' | 'status' | 'stream' | 'timeout' | 'deadline' | 'circuit-open';
+
 /** The `cause` of every TRPCError made from an upstream failure. */
 export class UpstreamFailure extends Error {
   override name = 'UpstreamFailure';
   constructor(
     message: string,
     readonly details: UpstreamDetails,
+    readonly kind: FailureKind,
   ) {
     super(message);
   }
+}
+
+/** The UpstreamFailure behind an error, if it is one. */
+export function upstreamFailureOf(error: unknown): UpstreamFailure | null {
+  return error instanceof TRPCError && error.cause instanceof UpstreamFailure ? error.cause : null;
 }
 
 export interface FailureContext {
@@ -97,9 +115,15 @@ function upstreamMessage(error: APIError) {
   return typeof body?.message === 'string' ? body.message : error.message;
 }
 
-function fail(code: TRPC_ERROR_CODE_KEY, message: string, details: UpstreamDetails, secrets: string[]) {
+function fail(
+  code: TRPC_ERROR_CODE_KEY,
+  message: string,
+  details: UpstreamDetails,
+  secrets: string[],
+  kind: FailureKind,
+) {
   const safe = redact(message, secrets);
-  return new TRPCError({ code, message: safe, cause: new UpstreamFailure(safe, details) });
+  return new TRPCError({ code, message: safe, cause: new UpstreamFailure(safe, details, kind) });
 }
 
 /** The one place where anything a provider call throws becomes a TRPCError. */
@@ -113,14 +137,14 @@ export function toTRPCError(error: unknown, context: FailureContext): TRPCError 
   });
 
   if (error instanceof APIConnectionTimeoutError) {
-    return fail('GATEWAY_TIMEOUT', `Provider "${provider}" did not answer in time.`, details(null), secrets);
+    return fail('GATEWAY_TIMEOUT', `Provider "${provider}" did not answer in time.`, details(null), secrets, 'timeout');
   }
   if (error instanceof APIConnectionError && !context.midStream) {
     const reason = rootCause(error);
     const message = CONNECT_FAILURES.has(reason)
       ? `Could not connect to provider "${provider}" (${reason}).`
       : `The connection to provider "${provider}" failed before it answered (${reason}).`;
-    return fail('SERVICE_UNAVAILABLE', message, details(null), secrets);
+    return fail('SERVICE_UNAVAILABLE', message, details(null), secrets, 'connect');
   }
   if (error instanceof APIError && error.status !== undefined) {
     const status = error.status;
@@ -133,7 +157,7 @@ export function toTRPCError(error: unknown, context: FailureContext): TRPCError 
       429: `Provider "${provider}" is rate limiting (HTTP 429)${retry === null ? '' : `; retry after ${Math.ceil(retry / 1000)} s`}: ${text}`,
     };
     const message = messages[status] ?? `Provider "${provider}" answered HTTP ${status}: ${text}`;
-    return fail(codeForStatus(status), message, details(status, retry), secrets);
+    return fail(codeForStatus(status), message, details(status, retry), secrets, 'status');
   }
   if (error instanceof APIError) {
     // An error event inside a 200 stream. Providers put an HTTP-like status in `code`.
@@ -141,7 +165,7 @@ export function toTRPCError(error: unknown, context: FailureContext): TRPCError 
     const status = typeof body?.code === 'number' && body.code >= 400 && body.code < 600 ? body.code : null;
     const code = status === null ? 'BAD_GATEWAY' : codeForStatus(status);
     const message = `Provider "${provider}" failed mid-stream: ${upstreamMessage(error)}`;
-    return fail(code, message, details(status), secrets);
+    return fail(code, message, details(status), secrets, 'stream');
   }
   const reason = rootCause(error);
   return fail(
@@ -149,5 +173,6 @@ export function toTRPCError(error: unknown, context: FailureContext): TRPCError 
     `Connection to provider "${provider}" was lost mid-stream (${reason}).`,
     details(null),
     secrets,
+    'stream',
   );
 }

@@ -1,8 +1,19 @@
 import { TRPCError } from '@trpc/server';
 import OpenAI from 'openai';
 import type { Config } from '../config.ts';
+import { Breaker, type BreakerSnapshot, breakerOptions } from './breaker.ts';
+import type { RetryPolicy } from './retry.ts';
 
 export const LOCAL_PROVIDER = 'local';
+
+/** How every provider call is retried and bounded in time (the same for all providers). */
+export interface UpstreamPolicy {
+  retry: RetryPolicy;
+  /** Until the provider answers with response headers (UPSTREAM_CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs: number;
+  /** Wall-clock limit for a whole answer, retries included (GENERATE_TOTAL_TIMEOUT_MS). */
+  totalTimeoutMs: number;
+}
 
 export interface Provider {
   name: string;
@@ -11,6 +22,8 @@ export interface Provider {
   keyEnv: string;
   /** Null when the provider is known but has no key, so it cannot be called. */
   client: OpenAI | null;
+  breaker: Breaker;
+  policy: UpstreamPolicy;
 }
 
 export interface ProviderTarget {
@@ -27,10 +40,24 @@ export interface ProviderRegistry {
   onlyLocal(): boolean;
   /** Finds the provider for a request, or throws a TRPCError that says why not. */
   resolve(request: { model: string; provider?: string | undefined }): ProviderTarget;
+  /** The circuit breaker of every configured provider, by name. */
+  breakers(): Record<string, BreakerSnapshot>;
+}
+
+export function upstreamPolicy(config: Config): UpstreamPolicy {
+  return {
+    retry: {
+      attempts: config.UPSTREAM_RETRY_ATTEMPTS,
+      baseMs: config.UPSTREAM_RETRY_BASE_MS,
+      budgetMs: config.UPSTREAM_RETRY_BUDGET_MS,
+    },
+    connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
+    totalTimeoutMs: config.GENERATE_TOTAL_TIMEOUT_MS,
+  };
 }
 
 function makeClient(baseURL: string, apiKey: string) {
-  // Retries and timeouts are the gateway's own policy (generation/), so the SDK's are off.
+  // Retries and timeouts are the gateway's own policy (chat-stream.ts, retry.ts), so the SDK's are off.
   // organization/project are nulled so OPENAI_ORG_ID / OPENAI_PROJECT_ID in the
   // environment are never sent to other providers as headers.
   return new OpenAI({
@@ -45,16 +72,31 @@ function makeClient(baseURL: string, apiKey: string) {
 
 export function createProviderRegistry(config: Config): ProviderRegistry {
   const providers = new Map<string, Provider>();
+  const policy = upstreamPolicy(config);
   const add = (name: string, baseURL: string, keyEnv: string, apiKey: string | undefined, keyless = false) => {
     const usable = apiKey ?? (keyless ? 'unused' : undefined);
-    providers.set(name, { name, baseURL, keyEnv, client: usable ? makeClient(baseURL, usable) : null });
+    providers.set(name, {
+      name,
+      baseURL,
+      keyEnv,
+      client: usable ? makeClient(baseURL, usable) : null,
+      breaker: new Breaker(name, `Provider "${name}"`, breakerOptions(config)),
+      policy,
+    });
   };
 
   add('groq', config.GROQ_API_BASE_URL, 'GROQ_API_KEY', config.GROQ_API_KEY);
   add('openrouter', config.OPENROUTER_API_BASE_URL, 'OPENROUTER_API_KEY', config.OPENROUTER_API_KEY);
   if (config.LOCAL_PROVIDER !== 'off') {
     // The ML service's OpenAI-compatible endpoint: SmolLM2 running on this machine.
-    add(LOCAL_PROVIDER, `${config.ML_SERVICE_URL.replace(/\/+$/, '')}/v1`, 'LOCAL_PROVIDER', undefined, true);
+    // Its /v1 is behind the same ML_SERVICE_TOKEN as the rest of the service.
+    add(
+      LOCAL_PROVIDER,
+      `${config.ML_SERVICE_URL.replace(/\/+$/, '')}/v1`,
+      'LOCAL_PROVIDER',
+      config.ML_SERVICE_TOKEN,
+      true,
+    );
   }
   for (const extra of config.extraProviders) {
     // An extra provider may be a keyless local server (vLLM, Ollama, llama.cpp).
@@ -91,6 +133,8 @@ export function createProviderRegistry(config: Config): ProviderRegistry {
         : isConfigured(name),
     list: () =>
       [...providers.values()].map((p) => ({ name: p.name, baseURL: p.baseURL, configured: p.client !== null })),
+    breakers: () =>
+      Object.fromEntries([...providers.values()].filter((p) => p.client).map((p) => [p.name, p.breaker.snapshot()])),
 
     resolve({ model, provider }) {
       if (provider) return { provider: require(provider), model };

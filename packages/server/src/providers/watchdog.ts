@@ -1,9 +1,10 @@
 import { TRPCError } from '@trpc/server';
-import { UpstreamFailure } from './errors.ts';
+import { type FailureKind, UpstreamFailure } from './errors.ts';
 
 /**
  * Fires when a provider stays silent too long. Paused while our own consumer
- * holds the stream, so a slow reader never counts against the provider.
+ * holds the stream, so a slow reader never counts against the provider (a
+ * wall-clock deadline is the same timer, never paused).
  */
 export class StreamWatchdog {
   expired: TRPCError | null = null;
@@ -15,6 +16,7 @@ export class StreamWatchdog {
   constructor(
     private readonly provider: string,
     private readonly onExpire: (error: TRPCError) => void,
+    private readonly kind: FailureKind = 'timeout',
   ) {}
 
   arm(ms: number, message: string) {
@@ -23,7 +25,11 @@ export class StreamWatchdog {
     this.deadline = Date.now() + ms;
     this.timer = setTimeout(() => {
       const details = { provider: this.provider, status: null, retryAfterMs: null };
-      this.expired = new TRPCError({ code: 'TIMEOUT', message, cause: new UpstreamFailure(message, details) });
+      this.expired = new TRPCError({
+        code: 'TIMEOUT',
+        message,
+        cause: new UpstreamFailure(message, details, this.kind),
+      });
       this.onExpire(this.expired);
     }, ms);
   }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { TRPCError, tracked } from '@trpc/server';
+import { retryLater } from '../limits/refusal.ts';
 import type { StreamTimeouts } from '../providers/chat-stream.ts';
-import type { GatewayContext } from '../trpc.ts';
+import { admit, type GatewayContext } from '../trpc.ts';
+import { waitForReader } from './backpressure.ts';
 
 export interface StreamScope {
   requestId: string;
@@ -9,12 +11,20 @@ export interface StreamScope {
   timeouts: StreamTimeouts;
 }
 
+type StreamEvent = {
+  type: string;
+  provider?: string;
+  model?: string;
+  usage?: { totalTokens: number } | null;
+};
+
 /**
  * What every streaming procedure does around its events: refuse resumption and
- * new work while draining, count the stream for graceful shutdown, give each
- * event a tracked id, and log how the stream went.
+ * new work while draining, enforce the caller's limits, count the stream for
+ * graceful shutdown, hold back while the client is behind, give each event a
+ * tracked id, and log how the stream went.
  */
-export async function* eventStream<E extends { type: string; provider?: string; model?: string }>(
+export async function* eventStream<E extends StreamEvent>(
   procedure: string,
   opts: { ctx: GatewayContext; signal: AbortSignal | undefined; lastEventId: string | null | undefined },
   run: (scope: StreamScope) => AsyncIterable<E>,
@@ -31,21 +41,41 @@ export async function* eventStream<E extends { type: string; provider?: string; 
   if (ctx.lifecycle.draining) {
     throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The gateway is shutting down; retry shortly.' });
   }
+  const { config, connection, principal } = ctx;
+  if (connection && ctx.lifecycle.streamsOn(connection) >= config.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+    throw new TRPCError({
+      code: 'TOO_MANY_REQUESTS',
+      message: `This connection already runs ${config.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION} streams (WS_MAX_SUBSCRIPTIONS_PER_CONNECTION); wait for one to end or open another connection.`,
+      cause: retryLater(1000),
+    });
+  }
   const requestId = randomUUID();
   const signal = opts.signal ?? new AbortController().signal;
+  const backpressure = {
+    highWaterBytes: config.WS_HIGH_WATER_BYTES,
+    maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+    slowConsumerTimeoutMs: config.SLOW_CONSUMER_TIMEOUT_MS,
+  };
   const timeouts = {
     firstTokenMs: ctx.config.GENERATE_FIRST_TOKEN_TIMEOUT_MS,
     idleMs: ctx.config.GENERATE_IDLE_TIMEOUT_MS,
   };
   const log = ctx.logger.child({ requestId, procedure });
-  ctx.lifecycle.streamStarted(ctx.connection);
+  // Counted before the first await, so streams that start together cannot all slip under the cap.
+  ctx.lifecycle.streamStarted(connection);
   const started = performance.now();
   let events = 0;
+  let release = async () => {};
   try {
+    release = await admit(ctx, true);
     for await (const event of run({ requestId, signal, timeouts })) {
       if (event.type === 'metadata' || event.type === 'fallback') {
         log.info({ event: event as object }, `${procedure} ${event.type}`);
       }
+      if (event.type === 'end' && event.usage && principal.limits.tokensPerMinute !== undefined) {
+        await ctx.limiter.recordTokens(principal.name, event.usage.totalTokens).catch(() => undefined);
+      }
+      await waitForReader(connection, backpressure, signal);
       // Tracked ids let a resubscribing client tell us where it stopped (see above).
       yield tracked(`${requestId}:${events++}`, event);
     }
@@ -56,6 +86,7 @@ export async function* eventStream<E extends { type: string; provider?: string; 
     log.warn({ events, code, err }, `${procedure} failed`);
     throw error;
   } finally {
-    ctx.lifecycle.streamEnded(ctx.connection);
+    ctx.lifecycle.streamEnded(connection);
+    await release();
   }
 }

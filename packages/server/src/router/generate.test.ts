@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedFrom, type ReplayUpstream, startReplayUpstream } from '../../test-utils/index.ts';
+import { ANONYMOUS } from '../auth/credentials.ts';
 import { loadConfig } from '../config.ts';
 import type { GenerateEvent } from '../generation/events.ts';
 import { Lifecycle } from '../lifecycle.ts';
+import { createRateLimiter } from '../limits/index.ts';
 import { createLogger } from '../logger.ts';
 import { createMlClient } from '../ml/client.ts';
 import { createProviderRegistry } from '../providers/registry.ts';
@@ -26,7 +28,9 @@ beforeAll(async () => {
     catalog: loadCatalog(),
     lifecycle,
     logger: createLogger('silent'),
+    limiter: createRateLimiter({}),
     connection: null,
+    principal: ANONYMOUS,
   };
   caller = createCaller(context);
 });
