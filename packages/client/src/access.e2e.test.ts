@@ -102,12 +102,18 @@ describe('API keys', () => {
     expect((await drain(client(ALICE))).at(-1)).toBe('end');
   });
 
-  it('refuses a WebSocket upgrade without a key with HTTP 401', async () => {
+  it('closes a WebSocket that brings no key with 4401 and the reason', async () => {
     const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}/trpc`);
-    const status = await new Promise<number>((resolve) =>
-      socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
+    const closed = await new Promise<[number, string]>((resolve) =>
+      socket.once('close', (code, reason) => resolve([code, String(reason)])),
     );
-    expect(status).toBe(401);
+    expect(closed[0]).toBe(4401);
+    expect(closed[1]).toMatch(/^An API key is required/);
+  });
+
+  it('ends a stream from a client without a key with UNAUTHORIZED rather than retrying for ever', async () => {
+    const error = await failure(() => drain(client()));
+    expect(error.data?.code).toBe('UNAUTHORIZED');
   });
 
   it('accepts a WebSocket that sends the key as a bearer header', async () => {

@@ -1,9 +1,10 @@
-import { streamGenerate } from '@tokenflow/client';
+import { createHash } from 'node:crypto';
+import { createTokenFlowClient, streamGenerate } from '@tokenflow/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { checkCase } from './harness/check.ts';
 import { openRawSocket, type RawSocket, subscriptionMessage } from './harness/raw-socket.ts';
-import { type FaultStack, GROQ_MODEL, runStream, startFaultStack } from './harness/stack.ts';
+import { codeOf, type FaultStack, GROQ_MODEL, runStream, startFaultStack } from './harness/stack.ts';
 
 const WS_MAX_PAYLOAD_BYTES = 64 * 1024;
 const chunk = (content: string, finish: string | null = null) =>
@@ -196,6 +197,90 @@ describe(`a gateway with WS_MAX_PAYLOAD_BYTES = ${WS_MAX_PAYLOAD_BYTES}`, () => 
       { deadlineMs: 10_000 },
     ).finally(() => client.close());
   }, 40_000);
+});
+
+describe('a client that reads too slowly', () => {
+  const HIGH_WATER = 64 * 1024;
+  let slow: FaultStack;
+  // 6,000 events of about 2 KB, 12 MB: more than the socket buffers between the two take in.
+  const LONG_ANSWER = `${Array.from({ length: 6000 }, (_, i) => chunk(`${i} ${'x'.repeat(2000)}`)).join('')}${chunk('', 'stop')}data: [DONE]\n\n`;
+
+  beforeAll(async () => {
+    slow = await startFaultStack({
+      env: { WS_HIGH_WATER_BYTES: String(HIGH_WATER), SLOW_CONSUMER_TIMEOUT_MS: '1000' },
+    });
+  });
+  afterAll(() => slow?.close());
+
+  it('pauses the upstream at the high-water mark, then ends the stream with TIMEOUT and aborts the upstream', async () => {
+    slow.upstream.use({ body: LONG_ANSWER });
+    let peakQueued = 0;
+
+    await checkCase('client', 'TIMEOUT', slow.alive, async () => {
+      const socket = await openRawSocket(slow.gateway.url);
+      socket.send(subscriptionMessage(1, 'generate', input));
+      // The reader stops reading: its TCP window fills and the gateway's queue for it grows.
+      (socket.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+      const sampling = setInterval(() => {
+        for (const s of slow.gateway.gateway.lifecycle.streamingConnections() as WebSocket[]) {
+          peakQueued = Math.max(peakQueued, s.bufferedAmount);
+        }
+      }, 5);
+      // Past SLOW_CONSUMER_TIMEOUT_MS the gateway gives up on this reader and aborts the upstream.
+      await expect.poll(() => slow.upstream.abortedStreams, { timeout: 5000 }).toBe(1);
+      clearInterval(sampling);
+      (socket.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+      const answer = await socket.waitFor((m) => m.id === 1 && m.error !== undefined, 5);
+      socket.ws.close();
+      await expect.poll(() => slow.gateway.gateway.lifecycle.activeStreams).toBe(0);
+      return errorCodeOf(answer);
+    });
+
+    // Held at the mark plus about one event, not the 12 MB the upstream had to send.
+    expect(peakQueued).toBeGreaterThan(HIGH_WATER / 2);
+    expect(peakQueued).toBeLessThan(HIGH_WATER + 8 * 1024);
+  });
+});
+
+describe('a gateway with API keys', () => {
+  const KEY = 'tf_fault-suite-key-000000000000000000000000000000';
+  let guarded: FaultStack;
+
+  beforeAll(async () => {
+    const hash = `sha256:${createHash('sha256').update(KEY).digest('hex')}`;
+    guarded = await startFaultStack({ env: { TOKENFLOW_API_KEYS: `fault:${hash}` }, apiKey: KEY });
+  });
+  afterAll(() => guarded?.close());
+
+  it.each([
+    { why: 'no key', apiKey: undefined },
+    { why: 'a wrong key', apiKey: 'tf_wrong-key-000000000000000000000000000000000' },
+  ])(
+    'refuses a client with $why, over HTTP and WebSocket, with UNAUTHORIZED and nothing sent upstream',
+    async ({ apiKey }) => {
+      await checkCase('client', 'UNAUTHORIZED', guarded.alive, async () => {
+        const client = createTokenFlowClient({ url: guarded.gateway.url, WebSocket, ...(apiKey ? { apiKey } : {}) });
+        try {
+          const overHttp = await client.modelRankings.query().then(
+            () => null,
+            (error: unknown) => codeOf(error),
+          );
+          const overWs = await runStream(client.generate, input);
+          expect([overHttp, overWs.code]).toEqual(['UNAUTHORIZED', 'UNAUTHORIZED']);
+          expect(guarded.upstream.requests).toHaveLength(0);
+          return overWs.code;
+        } finally {
+          await client.close();
+        }
+      });
+    },
+  );
+
+  it('serves the right key', async () => {
+    const client = guarded.newClient();
+    expect((await runStream(client.generate, input)).code).toBeNull();
+    await client.close();
+  });
 });
 
 function errorCodeOf(message: Record<string, unknown>): string {

@@ -55,6 +55,8 @@ export async function startFaultStack(
     /** Point the gateway straight at this ML service, without the proxy. */
     mlDirect?: string;
     env?: Record<string, string>;
+    /** The key every client of the stack sends, for a gateway with TOKENFLOW_API_KEYS. */
+    apiKey?: string;
   } = {},
 ): Promise<FaultStack> {
   const upstream = await startReplayUpstream();
@@ -83,7 +85,12 @@ export async function startFaultStack(
     proxy,
     gateway,
     newClient() {
-      const client = createTokenFlowClient({ url: gateway.url, WebSocket, idleCloseMs: 60_000 });
+      const client = createTokenFlowClient({
+        url: gateway.url,
+        WebSocket,
+        idleCloseMs: 60_000,
+        ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+      });
       clients.add(client);
       const close = client.close;
       return new Proxy(client, {

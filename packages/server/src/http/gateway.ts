@@ -71,8 +71,6 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     'pass apiKey to createTokenFlowClient (WebSocket connection params) or send "Authorization: Bearer <key>"';
   /** Why a tRPC request's body was refused (too large, not UTF-8), for createContext to answer. */
   const bodyProblems = new WeakMap<IncomingMessage, unknown>();
-  /** Principals of WebSockets that authenticated with a header at upgrade time. */
-  const upgraded = new WeakMap<IncomingMessage, Principal>();
   const onError = ({ error, path }: { error: { code: string; message: string }; path?: string | undefined }) => {
     if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ path, err: error.message }, 'procedure failed');
   };
@@ -139,10 +137,13 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     router: appRouter,
     createContext: ({ req, res, info }): GatewayContext => {
       try {
+        // The key comes in the connection params (our client, browsers) or the upgrade's
+        // bearer header. A refused socket is upgraded and then closed with 4401 and the
+        // reason, rather than refused with a bare 401: browsers never show a failed
+        // upgrade's status, and tRPC would only retry it.
         const params = info.connectionParams;
-        const principal =
-          upgraded.get(req) ??
-          authenticate(keys, typeof params?.apiKey === 'string' ? params.apiKey : undefined, HOW_WS);
+        const presented = typeof params?.apiKey === 'string' ? params.apiKey : bearerKey(req.headers);
+        const principal = authenticate(keys, presented, HOW_WS);
         res.once('close', connections.take(principal));
         return { ...services, connection: res, principal };
       } catch (error) {
@@ -161,20 +162,6 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     if (path !== TRPC_PATH || lifecycle.draining) {
       socket.end(`HTTP/1.1 ${lifecycle.draining ? '503 Service Unavailable' : '404 Not Found'}\r\n\r\n`);
       return;
-    }
-    // A key in the header is checked now; one in connection params, in createContext.
-    const header = bearerKey(req.headers);
-    const wantsParams = new URL(req.url ?? '/', 'http://gateway').searchParams.get('connectionParams') === '1';
-    if (keys.enabled && (header !== undefined || !wantsParams)) {
-      try {
-        upgraded.set(req, authenticate(keys, header, HOW_WS));
-      } catch (error) {
-        const body = JSON.stringify({ code: 'UNAUTHORIZED', message: (error as Error).message });
-        socket.end(
-          `HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Bearer\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-        );
-        return;
-      }
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
