@@ -38,7 +38,10 @@ const children = services.map((service) => {
   const prefix = paint(service.color, `${service.name.padEnd(width)} |`);
   const child = spawn(service.command, service.args, { cwd: service.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => console.log(`${prefix} ${formatLogLine(line)}`));
+    createInterface({ input: stream }).on('line', (line) => {
+      // A traceback comes out as several lines: each gets the service's prefix.
+      for (const row of formatLogLine(line).split('\n')) console.log(`${prefix} ${row}`);
+    });
   }
   child.on('error', (error) => {
     console.log(`${prefix} could not start: ${error.message}`);

@@ -14,13 +14,17 @@ import { RefusalWatch, refusalLink } from './refusal-link.ts';
 
 export type {
   AppRouter,
+  EndUsage,
   GenerateEvent,
   GenerateInput,
   ModelRef,
+  ModelUsage,
+  Savings,
   SelectModelEvent,
   SelectModelInput,
   UpstreamDetails,
   Usage,
+  UsageTotals,
 } from '@tokenflow/server';
 export { TRPCClientError };
 export type RouterInputs = inferRouterInputs<AppRouter>;

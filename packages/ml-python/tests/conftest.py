@@ -57,10 +57,13 @@ class Service:
 
 @pytest.fixture(scope="session")
 def start_service() -> Iterator[Callable[..., Service]]:
-    """Starts `python -m tokenflow_ml` with ML_* settings; waits until /healthz answers."""
+    """Starts `python -m tokenflow_ml` with ML_* settings; waits until /healthz answers.
+
+    With `log_path`, the service's stdout and stderr go to that file instead of the terminal.
+    """
     processes: list[subprocess.Popen] = []
 
-    def start(**settings: str) -> Service:
+    def start(log_path: Path | None = None, **settings: str) -> Service:
         port = _free_port()
         # SmolLM2 answering chats is only needed where a test asks for it.
         env = {
@@ -70,7 +73,12 @@ def start_service() -> Iterator[Callable[..., Service]]:
             "ML_GENERATOR_ENABLED": "false",
         }
         env.update({f"ML_{key.upper()}": value for key, value in settings.items()})
-        process = subprocess.Popen([sys.executable, "-m", "tokenflow_ml"], env=env)
+        output = open(log_path, "w") if log_path else None  # noqa: SIM115 - the child writes it
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tokenflow_ml"], env=env, stdout=output, stderr=output
+        )
+        if output:
+            output.close()  # the child has its own copy
         processes.append(process)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60

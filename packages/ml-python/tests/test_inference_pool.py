@@ -48,3 +48,34 @@ def test_releases_the_slot_when_the_model_call_fails():
         assert pool.in_flight == 0
 
     asyncio.run(scenario())
+
+
+def test_the_model_call_sees_the_callers_request_id():
+    from tokenflow_ml.logs import request_id
+
+    async def scenario():
+        pool = InferencePool(workers=1, max_queue=0, max_wait_s=10)
+        request_id.set("gw-ctx-1")
+        try:
+            return await pool.run(request_id.get)
+        finally:
+            pool.shutdown()
+
+    assert asyncio.run(scenario()) == "gw-ctx-1"
+
+
+def test_a_busy_refusal_says_why():
+    async def scenario():
+        pool = InferencePool(workers=1, max_queue=0, max_wait_s=10)
+        release = threading.Event()
+        running = asyncio.ensure_future(pool.run(release.wait))
+        await asyncio.sleep(0.05)
+        try:
+            with pytest.raises(Busy) as refused:
+                await pool.run(lambda: None)
+        finally:
+            release.set()
+            await running
+        return refused.value.reason
+
+    assert asyncio.run(scenario()) == "queue_full"

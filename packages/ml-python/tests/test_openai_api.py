@@ -153,6 +153,20 @@ def metric(service, name: str) -> float:
     return 0.0
 
 
+def test_a_generation_records_its_latency_prompt_tokens_and_decoding_speed(service):
+    latency = 'tokenflow_ml_inference_duration_seconds_count{endpoint="chat"'
+    prompt_tokens = 'tokenflow_ml_input_tokens_total{endpoint="chat"}'
+    speed = "tokenflow_ml_generation_tokens_per_second_count"
+    before = {name: metric(service, name) for name in (latency, prompt_tokens, speed)}
+
+    body = chat(service, max_tokens=8, temperature=0).json()
+
+    assert metric(service, latency) - before[latency] == 1
+    assert metric(service, prompt_tokens) - before[prompt_tokens] == body["usage"]["prompt_tokens"]
+    assert metric(service, speed) - before[speed] == 1
+    assert metric(service, "tokenflow_ml_generation_tokens_per_second_sum") > 0
+
+
 def test_a_client_that_disconnects_stops_the_generation(service):
     cancelled = 'tokenflow_ml_generations_total{outcome="cancelled"}'
     before = metric(service, cancelled)
@@ -180,6 +194,8 @@ def test_a_client_that_disconnects_stops_the_generation(service):
 
 
 def test_a_request_beyond_the_concurrency_limit_waits_then_gets_503(service):
+    busy = 'tokenflow_ml_busy_rejections_total{endpoint="chat",reason="queue_timeout"}'
+    busy_before = metric(service, busy)
     long = {
         "model": MODEL,
         "messages": [{"role": "user", "content": "Count from 1 to 500, separated by commas."}],
@@ -196,3 +212,4 @@ def test_a_request_beyond_the_concurrency_limit_waits_then_gets_503(service):
     assert response.status_code == 503
     assert response.headers["retry-after"] == "2"
     assert response.json()["error"]["code"] == "busy"
+    assert metric(service, busy) - busy_before == 1

@@ -55,6 +55,8 @@ export const envSchema = z.object({
   WS_PING_MS: positiveMs.default(30_000),
   WS_PONG_WAIT_MS: positiveMs.default(5_000),
   SHUTDOWN_GRACE_MS: positiveMs.default(10_000),
+  // GET /metrics asks for an API key like everything else when keys are configured; 1 serves it to anyone.
+  METRICS_PUBLIC: z.stringbool().default(false),
   // Access: hashed API keys inline or in a file (see auth/api-keys.ts); without keys the
   // gateway stays on loopback unless TOKENFLOW_ALLOW_NO_AUTH=1 says otherwise.
   TOKENFLOW_API_KEYS: z.string().min(1).optional(),
@@ -73,6 +75,9 @@ export const envSchema = z.object({
   WS_HIGH_WATER_BYTES: bytes.default(1024 * 1024),
   WS_MAX_BUFFERED_BYTES: bytes.default(16 * 1024 * 1024),
   SLOW_CONSUMER_TIMEOUT_MS: positiveMs.default(30_000),
+  // OpenTelemetry traces, exported over OTLP/HTTP when set (the standard variable names).
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(100).default('tokenflow-gateway'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

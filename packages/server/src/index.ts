@@ -1,7 +1,9 @@
 // The gateway's public entry: what apps and the client package may import.
+
+export type { ModelUsage, UsageTotals } from './accounting/usage-ledger.ts';
 export type { Config } from './config.ts';
 export { loadConfig } from './config.ts';
-export type { GenerateEvent, ModelRef, SelectModelEvent, Usage } from './generation/events.ts';
+export type { EndUsage, GenerateEvent, ModelRef, Savings, SelectModelEvent, Usage } from './generation/events.ts';
 export type { GenerateInput, SelectModelInput } from './generation/input.ts';
 export type { Gateway } from './http/gateway.ts';
 export { createGateway } from './http/gateway.ts';

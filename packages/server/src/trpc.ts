@@ -1,11 +1,13 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { Logger } from 'pino';
 import superjson from 'superjson';
+import type { UsageLedger } from './accounting/usage-ledger.ts';
 import type { Principal } from './auth/api-keys.ts';
 import type { Config } from './config.ts';
 import type { Connection, Lifecycle } from './lifecycle.ts';
 import { type RateLimiter, RateLimitStoreUnavailable } from './limits/index.ts';
 import { RetryLater, refusal, retryLater } from './limits/refusal.ts';
+import type { GatewayMetrics } from './metrics/index.ts';
 import type { MlClient } from './ml/client.ts';
 import { UpstreamFailure } from './providers/errors.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
@@ -20,6 +22,10 @@ export interface GatewayContext {
   lifecycle: Lifecycle;
   logger: Logger;
   limiter: RateLimiter;
+  /** This gateway's Prometheus metrics (GET /metrics). */
+  metrics: GatewayMetrics;
+  /** Tokens and cost per key and model since the gateway started (recorded at each stream's end). */
+  ledger: UsageLedger;
   /** The WebSocket a subscription runs on (null over HTTP), so shutdown can move idle sockets first. */
   connection: Connection;
   /** Who is calling: the API key's name and limits (ANONYMOUS when auth is off). */
@@ -77,7 +83,10 @@ export async function admit(ctx: GatewayContext, stream: boolean): Promise<() =>
   if (!hasRateLimits(ctx.principal)) return async () => {};
   try {
     const admission = await ctx.limiter.admit(ctx.principal.name, ctx.principal.limits, { stream });
-    if (!admission.ok) throw refusal(admission);
+    if (!admission.ok) {
+      ctx.metrics.rateLimited(ctx.principal.name, admission.limit);
+      throw refusal(admission);
+    }
     return admission.release;
   } catch (error) {
     if (!(error instanceof RateLimitStoreUnavailable)) throw error;
@@ -91,9 +100,18 @@ export async function admit(ctx: GatewayContext, stream: boolean): Promise<() =>
 }
 
 export const router = t.router;
-export const publicProcedure = t.procedure;
+/**
+ * Every procedure: counts finished queries and mutations by outcome. A
+ * subscription is counted here only when it cannot start (invalid input);
+ * eventStream counts it when its stream ends.
+ */
+export const publicProcedure = t.procedure.use(async ({ ctx, path, type, next }) => {
+  const result = await next();
+  if (type !== 'subscription' || !result.ok) ctx.metrics.request(path, result.ok ? 'OK' : result.error.code);
+  return result;
+});
 /** A call that counts against the caller's request rate (streams count in eventStream). */
-export const limitedProcedure = t.procedure.use(async ({ ctx, next }) => {
+export const limitedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const release = await admit(ctx, false);
   try {
     return await next();

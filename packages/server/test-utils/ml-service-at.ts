@@ -53,6 +53,8 @@ export async function startTestMlServiceAt(
     url,
     process: child,
     ready: (timeoutMs = 120_000) => poll('/readyz', timeoutMs),
+    // This helper restarts services in place; their logs are not kept.
+    logs: () => [],
     kill: () => stop('SIGKILL'),
     close: () => stop('SIGTERM'),
   };

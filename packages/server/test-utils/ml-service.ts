@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { closedPort } from './replay-upstream.ts';
 
@@ -46,6 +47,8 @@ export interface RunningMlService {
   process: ChildProcess;
   /** Resolves once /readyz says every model is loaded. */
   ready(timeoutMs?: number): Promise<void>;
+  /** What the service has logged so far (stdout and stderr lines). */
+  logs(): string[];
   /** SIGKILL, as a crash would. */
   kill(): Promise<void>;
   close(): Promise<void>;
@@ -65,8 +68,18 @@ export async function startMlService(settings: Record<string, string>): Promise<
       ML_GENERATOR_ENABLED: 'false',
       ...settings,
     },
-    stdio: ['ignore', 'ignore', process.env.TEST_ML_LOGS ? 'inherit' : 'ignore'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // The service's log lines, the latest few thousand, for tests that read them
+  // (TEST_ML_LOGS=1 also prints them).
+  const logLines: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream as NodeJS.ReadableStream }).on('line', (line) => {
+      logLines.push(line);
+      if (logLines.length > 5000) logLines.shift();
+      if (process.env.TEST_ML_LOGS) process.stderr.write(`ml | ${line}\n`);
+    });
+  }
   const url = `http://127.0.0.1:${port}`;
   const poll = async (path: string, ok: (response: Response) => boolean, timeoutMs: number) => {
     const deadline = Date.now() + timeoutMs;
@@ -91,6 +104,7 @@ export async function startMlService(settings: Record<string, string>): Promise<
     url,
     process: child,
     ready: (timeoutMs = 120_000) => poll('/readyz', (r) => r.ok, timeoutMs),
+    logs: () => [...logLines],
     kill: () => stop('SIGKILL'),
     close: () => stop('SIGTERM'),
   };

@@ -1,6 +1,5 @@
 """`python -m tokenflow_ml`: serve the app with uvicorn on ML_HOST:ML_PORT."""
 
-import logging
 import signal
 import sys
 
@@ -8,6 +7,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from .app import create_app
+from .logs import configure_logging
 from .settings import Settings
 
 # sysexits.h EX_CONFIG: a supervisor can tell "fix the configuration" from a crash.
@@ -37,13 +37,18 @@ def main() -> None:
     except ValidationError as error:
         print(f"tokenflow-ml: invalid configuration\n{describe(error)}", file=sys.stderr)
         sys.exit(EXIT_CONFIG)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     signal.signal(signal.SIGTERM, exit_cleanly)
     uvicorn.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        # None: uvicorn installs no handlers of its own, so its "uvicorn.error" records
+        # reach our root handler and formatter. Its access log is replaced by ours
+        # (access_log.py), which also carries the request id.
+        log_config=None,
+        access_log=False,
         timeout_graceful_shutdown=settings.shutdown_grace_s,
     )
 

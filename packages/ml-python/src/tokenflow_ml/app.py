@@ -2,7 +2,9 @@
 
 import logging
 import time
+from collections.abc import Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, TypeVar
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -10,14 +12,16 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from . import __version__
+from .access_log import RequestIdMiddleware
 from .body_limit import BodyLimitMiddleware
 from .classification import Classifier, EmbeddingClassifier, NliClassifier
 from .compression import Compressor, UnsupportedOption, create_compressor
 from .inference_pool import Busy, InferencePool
 from .local_generation import LocalGenerator
 from .local_model import LOCAL_MODEL_ID
+from .metrics import Endpoint, ServiceMetrics, estimate_tokens, model_label
 from .model_slots import ModelSlot, NotReady, load_in_background
-from .openai_api import GenerationMetrics, openai_error, openai_router
+from .openai_api import openai_error, openai_router
 from .schemas import (
     ClassifyRequest,
     ClassifyResponse,
@@ -29,8 +33,13 @@ from .schemas import (
 )
 from .service_token import ServiceTokenMiddleware
 from .settings import Settings
+from .tracing import setup_tracing, shutdown_tracing
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 log = logging.getLogger("tokenflow_ml")
+T = TypeVar("T")
 
 # Seconds a client should wait: a full queue drains fast; a model loads slowly.
 RETRY_BUSY_S = 1
@@ -45,7 +54,10 @@ def _describe_validation(error: RequestValidationError) -> str:
     return "; ".join(parts)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, span_exporter: "SpanExporter | None" = None
+) -> FastAPI:
+    """The service; `span_exporter` turns tracing on with it (tests), else the OTEL_* env does."""
     settings = settings or Settings()
 
     classifier: ModelSlot[Classifier] = ModelSlot(
@@ -77,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         slots.append(generator)
     metrics_registry = CollectorRegistry()
     pool = InferencePool(settings.workers, settings.max_queue, settings.max_queue_wait_s)
+    metrics = ServiceMetrics(metrics_registry, pool, slots)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -87,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         load_in_background(slots)
         yield
         pool.shutdown()
+        shutdown_tracing(app)
 
     app = FastAPI(
         title="TokenFlow ML service",
@@ -95,7 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    # Added last, so it runs first: a caller without the token learns nothing, not even 413.
+    # Added after the body limit, so it runs before it: a caller without the token learns
+    # nothing, not even 413.
     if settings.service_token is not None:
         app.add_middleware(ServiceTokenMiddleware, token=settings.service_token)
     elif settings.serves_openly():
@@ -104,6 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "can reach this port can use the ML service",
             settings.host,
         )
+    # Outermost of ours: refused requests get an id and an access line too.
+    app.add_middleware(RequestIdMiddleware)
+    tracer = setup_tracing(app, span_exporter)
     started = time.monotonic()
 
     @app.exception_handler(RequestValidationError)
@@ -135,7 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": detail}, status_code=500)
 
     @app.get("/metrics", include_in_schema=False)
-    def metrics() -> Response:
+    def scrape() -> Response:
         return Response(generate_latest(metrics_registry), media_type=CONTENT_TYPE_LATEST)
 
     if settings.generator_enabled:
@@ -145,7 +163,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 concurrency=settings.generation_concurrency,
                 wait_s=settings.generation_wait_s,
                 default_max_tokens=settings.generation_default_max_tokens,
-                metrics=GenerationMetrics(metrics_registry),
+                metrics=metrics,
+                tracer=tracer,
             )
         )
 
@@ -167,29 +186,93 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         return JSONResponse(readiness.model_dump(), status_code=200 if readiness.ready else 503)
 
+    async def infer(endpoint: Endpoint, model: str, fn: Callable[[], T]) -> T:
+        """Runs `fn` on the pool, timing the model's own work (queue wait excluded)."""
+
+        def timed() -> T:
+            started_at = time.perf_counter()
+            try:
+                return fn()
+            finally:
+                elapsed = time.perf_counter() - started_at
+                metrics.inference_seconds.labels(endpoint, model_label(model)).observe(elapsed)
+
+        try:
+            return await pool.run(timed)
+        except Busy as error:
+            metrics.busy_rejections.labels(endpoint, error.reason).inc()
+            raise
+
     @app.post("/classify", responses=responses)
     async def classify(request: ClassifyRequest) -> ClassifyResponse:
         model = classifier.get()
         started_at = time.perf_counter()
-        labels = await pool.run(
-            lambda: model.classify(request.prompt, request.possible_categories, request.multi_label)
-        )
+        input_tokens = estimate_tokens(request.prompt)
+        attributes = {
+            "tokenflow.model": model_label(model.model),
+            "tokenflow.backend": model.backend,
+            "tokenflow.input_tokens": input_tokens,
+        }
+        with tracer.start_as_current_span("classify", attributes=attributes):
+            labels = await infer(
+                "classify",
+                model.model,
+                lambda: model.classify(
+                    request.prompt, request.possible_categories, request.multi_label
+                ),
+            )
+        metrics.input_tokens.labels("classify").inc(input_tokens)
         top, confidence = labels[0]
+        elapsed_ms = round((time.perf_counter() - started_at) * 1000, 2)
+        # The category and its score are safe to log; the prompt never is.
+        log.info(
+            "classification done",
+            extra={
+                "model": model_label(model.model),
+                "input_tokens": input_tokens,
+                "top_category": top,
+                "confidence": round(confidence, 4),
+                "elapsed_ms": elapsed_ms,
+            },
+        )
         return ClassifyResponse(
             labels=[Label(label=label, score=score) for label, score in labels],
             top_category=top,
             confidence=confidence,
             backend=model.backend,
             model=model.model,
-            elapsed_ms=round((time.perf_counter() - started_at) * 1000, 2),
+            elapsed_ms=elapsed_ms,
         )
 
     @app.post("/compress", responses=responses)
     async def compress(request: CompressRequest) -> CompressResponse:
         model = compressor.get()
         started_at = time.perf_counter()
-        result = await pool.run(lambda: model.compress(request))
+        attributes = {
+            "tokenflow.model": model_label(model.model),
+            "tokenflow.backend": model.method,
+        }
+        with tracer.start_as_current_span("compress", attributes=attributes) as span:
+            result = await infer("compress", model.model, lambda: model.compress(request))
+            span.set_attributes(
+                {
+                    "tokenflow.input_tokens": result.origin_tokens,
+                    "tokenflow.output_tokens": result.compressed_tokens,
+                }
+            )
+        metrics.input_tokens.labels("compress").inc(result.origin_tokens)
         ratio = result.compressed_tokens / result.origin_tokens if result.origin_tokens else 1.0
+        elapsed_ms = round((time.perf_counter() - started_at) * 1000, 2)
+        log.info(
+            "compression done",
+            extra={
+                "model": model_label(model.model),
+                "origin_tokens": result.origin_tokens,
+                "compressed_tokens": result.compressed_tokens,
+                "ratio": round(ratio, 4),
+                "elapsed_ms": elapsed_ms,
+            },
+        )
         return CompressResponse(
             compressed_text=result.compressed_text,
             origin_tokens=result.origin_tokens,
@@ -198,7 +281,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             saving_percent=round((1 - ratio) * 100, 2),
             method=model.method,
             model=model.model,
-            elapsed_ms=round((time.perf_counter() - started_at) * 1000, 2),
+            elapsed_ms=elapsed_ms,
         )
 
     return app

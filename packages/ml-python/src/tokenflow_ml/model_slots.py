@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from .logs import route_transformers_logs
 from .schemas import ModelStatus
 
 log = logging.getLogger("tokenflow_ml.models")
@@ -74,6 +75,7 @@ def load_in_background(slots: list[ModelSlot]) -> threading.Thread:
     """
 
     def load_all() -> None:
+        route_transformers_logs()
         for slot in slots:
             slot.load()
 

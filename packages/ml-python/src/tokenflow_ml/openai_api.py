@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import logging
 import threading
 import time
 import uuid
@@ -10,12 +11,15 @@ from collections.abc import AsyncIterator
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from prometheus_client import CollectorRegistry, Counter
+from opentelemetry import trace
 
 from .local_generation import ContextTooLong, GenerationRequest, LocalGenerator, UnusableStop
 from .local_model import LOCAL_MODEL_ID
+from .metrics import ServiceMetrics, model_label
 from .model_slots import ModelSlot, NotReady
 from .openai_schemas import ChatCompletionRequest
+
+log = logging.getLogger("tokenflow_ml.generation")
 
 
 async def acquire(gate: asyncio.Semaphore, wait_s: float) -> bool:
@@ -38,31 +42,14 @@ def openai_error(status: int, message: str, kind: str, code: str, headers=None) 
     )
 
 
-class GenerationMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.generations = Counter(
-            "tokenflow_ml_generations",
-            "Local generations by how they ended",
-            ["outcome"],
-            registry=registry,
-        )
-        self.tokens = Counter(
-            "tokenflow_ml_generated_tokens", "Tokens the local model generated", registry=registry
-        )
-        self.busy = Counter(
-            "tokenflow_ml_generation_busy_rejections",
-            "Generation requests refused because every slot stayed taken",
-            registry=registry,
-        )
-
-
 def openai_router(
     slot: ModelSlot[LocalGenerator],
     *,
     concurrency: int,
     wait_s: float,
     default_max_tokens: int,
-    metrics: GenerationMetrics,
+    metrics: ServiceMetrics,
+    tracer: trace.Tracer,
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["OpenAI-compatible local model"])
     gate = asyncio.Semaphore(concurrency)
@@ -85,6 +72,8 @@ def openai_router(
             return openai_error(404, message, "invalid_request_error", "model_not_found")
         if not await acquire(gate, wait_s):
             metrics.busy.inc()
+            reason = "queue_timeout" if wait_s > 0 else "queue_full"
+            metrics.busy_rejections.labels("chat", reason).inc()
             message = f"the local model is busy ({concurrency} generation(s) at a time)"
             return openai_error(503, message, "server_error", "busy", {"Retry-After": "2"})
 
@@ -96,19 +85,32 @@ def openai_router(
             top_p=request.top_p,
             stop=request.stop_list(),
         )
+        metrics.generations_in_flight.inc()
+        label = model_label(generator.model)
+        # Not made current: it ends in finish(), which may run after the response has begun.
+        span = tracer.start_span(
+            "generate",
+            attributes={"tokenflow.model": label, "tokenflow.backend": "transformers"},
+        )
+        started_at = time.perf_counter()
+
+        def refuse(status: int, message: str, code: str) -> JSONResponse:
+            gate.release()
+            metrics.generations_in_flight.dec()
+            span.set_status(trace.StatusCode.ERROR, code)
+            span.end()
+            return openai_error(status, message, "invalid_request_error", code)
+
         try:
             # Tokenizing a long prompt takes a while: not on the event loop.
             pieces, result, thread = await asyncio.to_thread(generator.generate, job, cancel)
         except ContextTooLong as error:
-            gate.release()
-            return openai_error(400, str(error), "invalid_request_error", "context_length_exceeded")
+            return refuse(400, str(error), "context_length_exceeded")
         except UnusableStop as error:
-            gate.release()
-            return openai_error(400, str(error), "invalid_request_error", "invalid_stop")
+            return refuse(400, str(error), "invalid_stop")
         except Exception as error:  # a chat template that rejects the messages, say
-            gate.release()
-            message = f"{type(error).__name__}: {error}"
-            return openai_error(400, message, "invalid_request_error", "invalid_messages")
+            return refuse(400, f"{type(error).__name__}: {error}", "invalid_messages")
+        decoding_from = time.perf_counter()
 
         async def finish() -> None:
             # Runs however the request ends: a client that left stops the model here.
@@ -118,9 +120,38 @@ def openai_router(
             with anyio.CancelScope(shield=True):
                 await asyncio.to_thread(thread.join)
             gate.release()
+            ended_at = time.perf_counter()
+            metrics.generations_in_flight.dec()
             metrics.tokens.inc(result.completion_tokens)
             outcome = "error" if result.error else "cancelled" if result.cancelled else "completed"
             metrics.generations.labels(outcome).inc()
+            metrics.input_tokens.labels("chat").inc(result.prompt_tokens)
+            metrics.inference_seconds.labels("chat", label).observe(ended_at - started_at)
+            rate = None
+            if result.completion_tokens and ended_at > decoding_from:
+                rate = result.completion_tokens / (ended_at - decoding_from)
+                metrics.tokens_per_second.observe(rate)
+            span.set_attributes(
+                {
+                    "tokenflow.input_tokens": result.prompt_tokens,
+                    "tokenflow.output_tokens": result.completion_tokens,
+                    "tokenflow.outcome": outcome,
+                }
+            )
+            if result.error:
+                span.set_status(trace.StatusCode.ERROR, "generation failed")
+            span.end()
+            log.info(
+                "generation done",
+                extra={
+                    "model": label,
+                    "outcome": outcome,
+                    "prompt_tokens": result.prompt_tokens,
+                    "completion_tokens": result.completion_tokens,
+                    "tokens_per_s": round(rate, 1) if rate else None,
+                    "elapsed_ms": round((ended_at - started_at) * 1000, 2),
+                },
+            )
 
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         created = int(time.time())

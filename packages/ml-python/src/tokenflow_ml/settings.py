@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Interface to bind; loopback by default.")
     port: int = Field(default=8001, ge=0, le=65535)
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="json: one JSON object per line, for log collectors; text: for a terminal.",
+    )
     service_token: SecretStr | None = Field(
         default=None,
         description="Shared secret; when set, every route but /healthz and /readyz needs "

@@ -6,11 +6,15 @@ import type { Principal } from './api-keys.ts';
 export class ConnectionCounter {
   private readonly open = new Map<string, number>();
 
+  /** `metrics` counts refusals (tokenflow_rate_limit_rejections_total); GatewayMetrics fits. */
+  constructor(private readonly metrics?: { rateLimited(key: string, limit: 'connections'): void }) {}
+
   /** Counts one more connection for `principal`, or refuses it; the returned function releases it once. */
   take(principal: Principal): () => void {
     const max = principal.limits.maxConnections;
     const current = this.open.get(principal.name) ?? 0;
     if (max !== undefined && current >= max) {
+      this.metrics?.rateLimited(principal.name, 'connections');
       throw new TRPCError({
         code: 'TOO_MANY_REQUESTS',
         message: `API key "${principal.name}" already holds its limit of ${max} open connections; close one or reuse it.`,

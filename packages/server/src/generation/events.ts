@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+/** Token counts as the provider reported them (providers/chat-stream.ts reads them). */
 export const usageSchema = z.object({
   promptTokens: z.number().int().nonnegative(),
   completionTokens: z.number().int().nonnegative(),
@@ -8,12 +9,40 @@ export const usageSchema = z.object({
   costUsd: z.number().nonnegative().nullable(),
 });
 
+/**
+ * The usage an `end` event carries: the provider's token counts, and `costUsd`
+ * from the provider when it reports one, else the catalog's price times the
+ * tokens, else null (costSource says which). Kept at full float precision,
+ * never rounded here, so sums over many requests do not pile up rounding
+ * errors: round only for display.
+ */
+export const endUsageSchema = usageSchema.extend({
+  costSource: z.enum(['provider', 'catalog']).nullable(),
+});
+
+/**
+ * What compressing the prompt saved: GPT tokens the ML service counted
+ * (originTokens - compressedTokens; negative when compression made it longer),
+ * priced at the input price of the model that answered. `usd` is null when
+ * the catalog has no price for that model; the whole field is null on a
+ * selectModel `end` when nothing was compressed.
+ */
+export const savingsSchema = z.object({
+  tokens: z.number().int(),
+  usd: z.number().nullable(),
+  priceSource: z.literal('catalog').nullable(),
+});
+
 const textEvent = z.object({ type: z.literal('text'), text: z.string() });
 const reasoningEvent = z.object({ type: z.literal('reasoning'), text: z.string() });
+/** The last event of a stream: how it finished, which model answered, what it used and cost. */
 const endEvent = z.object({
   type: z.literal('end'),
   finishReason: z.string().nullable(),
-  usage: usageSchema.nullable(),
+  /** The model that answered (after any fallback). */
+  provider: z.string(),
+  model: z.string(),
+  usage: endUsageSchema.nullable(),
 });
 const modelRef = z.object({ provider: z.string(), model: z.string() });
 
@@ -58,10 +87,12 @@ export const selectModelEventSchema = z.discriminatedUnion('type', [
   }),
   textEvent,
   reasoningEvent,
-  endEvent,
+  endEvent.extend({ savings: savingsSchema.nullable() }),
 ]);
 
 export type Usage = z.infer<typeof usageSchema>;
+export type EndUsage = z.infer<typeof endUsageSchema>;
+export type Savings = z.infer<typeof savingsSchema>;
 export type GenerateEvent = z.infer<typeof generateEventSchema>;
 export type SelectModelEvent = z.infer<typeof selectModelEventSchema>;
 export type AnswerEvent = z.infer<typeof textEvent> | z.infer<typeof reasoningEvent>;

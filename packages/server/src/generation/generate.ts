@@ -1,11 +1,15 @@
+import { costUsage } from '../accounting/cost.ts';
 import type { StreamTimeouts } from '../providers/chat-stream.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
+import { type Catalog, priceOf } from '../routing/catalog.ts';
 import { streamAnswer } from './answer-stream.ts';
 import type { GenerateEvent } from './events.ts';
 import { type GenerateInput, toMessages } from './input.ts';
 
 export interface GenerateDeps {
   registry: ProviderRegistry;
+  /** For the cost of providers that do not report one. */
+  catalog: Catalog;
   timeouts: StreamTimeouts;
   requestId: string;
   signal: AbortSignal;
@@ -17,7 +21,8 @@ export interface GenerateDeps {
  */
 export async function* runGeneration(input: GenerateInput, deps: GenerateDeps): AsyncGenerator<GenerateEvent> {
   const target = deps.registry.resolve(input);
-  yield { type: 'metadata', requestId: deps.requestId, provider: target.provider.name, model: target.model };
+  const answering = { provider: target.provider.name, model: target.model };
+  yield { type: 'metadata', requestId: deps.requestId, ...answering };
   const outcome = yield* streamAnswer({
     target,
     messages: toMessages(input),
@@ -25,5 +30,7 @@ export async function* runGeneration(input: GenerateInput, deps: GenerateDeps): 
     timeouts: deps.timeouts,
     signal: deps.signal,
   });
-  if (outcome) yield { type: 'end', ...outcome };
+  if (!outcome) return;
+  const usage = costUsage(outcome.usage, priceOf(deps.catalog, answering));
+  yield { type: 'end', finishReason: outcome.finishReason, ...answering, usage };
 }

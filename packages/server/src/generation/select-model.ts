@@ -1,4 +1,5 @@
 import { TRPCError } from '@trpc/server';
+import { compressionSavings, costUsage } from '../accounting/cost.ts';
 import type { MlClient } from '../ml/client.ts';
 import type { StreamTimeouts } from '../providers/chat-stream.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
@@ -106,7 +107,16 @@ export async function* runSelectModel(
         yield step.value;
         step = await answer.next();
       }
-      if (step.value) yield { type: 'end', ...step.value };
+      if (step.value) {
+        // Priced at the model that answered, which after a fallback is not the first candidate.
+        yield {
+          type: 'end',
+          finishReason: step.value.finishReason,
+          ...ref(candidate),
+          usage: costUsage(step.value.usage, candidate.price),
+          savings: compressionSavings(prepared.compression, candidate.price),
+        };
+      }
       return;
     } catch (error) {
       const code = error instanceof TRPCError ? error.code : 'INTERNAL_SERVER_ERROR';

@@ -5,18 +5,23 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { UsageLedger } from '../accounting/usage-ledger.ts';
 import { KeyRing, type Principal } from '../auth/api-keys.ts';
 import { ConnectionCounter } from '../auth/connections.ts';
 import { authenticate, bearerKey } from '../auth/credentials.ts';
 import type { Config } from '../config.ts';
 import { Lifecycle } from '../lifecycle.ts';
 import { createRateLimiter } from '../limits/index.ts';
+import { createGatewayMetrics } from '../metrics/index.ts';
 import { createMlClient, mlClientOptions } from '../ml/client.ts';
+import { ML_SERVICE } from '../ml/errors.ts';
 import { createProviderRegistry } from '../providers/registry.ts';
 import { appRouter } from '../router/index.ts';
 import { loadCatalog } from '../routing/catalog.ts';
+import { startTracing } from '../telemetry/tracing.ts';
 import type { GatewayContext } from '../trpc.ts';
 import { readiness } from './health.ts';
+import { serveMetrics } from './metrics.ts';
 import { readText, sendJson } from './respond.ts';
 import { handleRest } from './rest.ts';
 
@@ -49,6 +54,13 @@ async function closeSockets(wss: WebSocketServer, waitMs = 1000) {
 /** One HTTP server: tRPC over HTTP and WebSocket on /trpc, liveness and readiness beside it. */
 export function createGateway(config: Config, logger: Logger): Gateway {
   const lifecycle = new Lifecycle();
+  const catalog = loadCatalog(config.TOKENFLOW_CATALOG);
+  // Its own registry, not prom-client's global one: tests run several gateways in one process.
+  const metrics = createGatewayMetrics({ knownModels: catalog.models });
+  const stopTracing = startTracing({
+    endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: config.OTEL_SERVICE_NAME,
+  });
   const keys = new KeyRing(config.apiKeys, {
     requestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MINUTE,
     concurrentStreams: config.RATE_LIMIT_CONCURRENT_STREAMS,
@@ -58,14 +70,16 @@ export function createGateway(config: Config, logger: Logger): Gateway {
   const services: Omit<GatewayContext, 'connection' | 'principal'> = {
     config,
     registry: createProviderRegistry(config),
-    ml: createMlClient(mlClientOptions(config)),
-    catalog: loadCatalog(config.TOKENFLOW_CATALOG),
+    ml: createMlClient({ ...mlClientOptions(config), metrics }),
+    catalog,
+    metrics,
     lifecycle,
     logger,
     limiter: createRateLimiter({ redisUrl: config.REDIS_URL, logger }),
+    ledger: new UsageLedger(),
   };
   if (!keys.enabled) logger.warn({ host: config.HOST }, 'auth is off: no API key is configured (TOKENFLOW_API_KEYS)');
-  const connections = new ConnectionCounter();
+  const connections = new ConnectionCounter(metrics);
   const HOW_HTTP = 'send it as "Authorization: Bearer <key>"';
   const HOW_WS =
     'pass apiKey to createTokenFlowClient (WebSocket connection params) or send "Authorization: Bearer <key>"';
@@ -92,6 +106,10 @@ export function createGateway(config: Config, logger: Logger): Gateway {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/metrics') {
+      void serveMetrics(req, res, { metrics, keys, isPublic: config.METRICS_PUBLIC || !keys.enabled });
+      return;
+    }
     if (path === '/readyz') {
       void readiness(lifecycle, services.ml, services.registry).then((ready) =>
         sendJson(res, ready.ready ? 200 : 503, ready),
@@ -132,6 +150,12 @@ export function createGateway(config: Config, logger: Logger): Gateway {
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.WS_MAX_PAYLOAD_BYTES });
+  metrics.watch({
+    connections: () => wss.clients.size,
+    streams: () => lifecycle.activeStreams,
+    // The same breakers /readyz reports.
+    breakers: () => ({ ...services.registry.breakers(), [ML_SERVICE]: services.ml.breaker() }),
+  });
   applyWSSHandler({
     wss,
     router: appRouter,
@@ -186,6 +210,7 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     server.closeAllConnections();
     await closed;
     await services.limiter.close();
+    await stopTracing();
   }
   let closing: Promise<void> | undefined;
 

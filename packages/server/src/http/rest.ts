@@ -60,6 +60,7 @@ const jsonRoutes: Record<string, (caller: Caller, body: Body) => Promise<unknown
     };
   },
   'GET /api/model-rankings': (caller) => caller.modelRankings(),
+  'GET /api/usage': (caller) => caller.usage(),
 };
 
 /** The snake_case fields each JSON route maps; anything else is refused, as the procedures refuse unknown fields. */

@@ -4,6 +4,7 @@ import got, { type Got } from 'got';
 import type { z } from 'zod';
 import type { Config } from '../config.ts';
 import { Breaker, type BreakerOptions, type BreakerSnapshot, breakerOptions } from '../providers/breaker.ts';
+import { endSpan, SpanKind, startSpan, traceHeaders } from '../telemetry/tracing.ts';
 import { ML_SERVICE, mlError } from './errors.ts';
 import {
   type ClassifyInput,
@@ -36,6 +37,8 @@ export interface MlClientOptions {
   /** Sent as `Authorization: Bearer` on every call (ML_SERVICE_TOKEN). */
   token?: string | undefined;
   breaker?: BreakerOptions | undefined;
+  /** Records each call's latency (tokenflow_ml_request_duration_seconds); GatewayMetrics fits. */
+  metrics?: { mlRequest(endpoint: string, outcome: string, seconds: number): void } | undefined;
 }
 
 /** The client's options from the configuration. */
@@ -62,7 +65,7 @@ const RETRY = {
   noise: 50,
 };
 
-export function createMlClient({ baseUrl, timeoutMs, token, breaker: options }: MlClientOptions): MlClient {
+export function createMlClient({ baseUrl, timeoutMs, token, breaker: options, metrics }: MlClientOptions): MlClient {
   const secrets = token ? [token] : [];
   // Counts whole calls (after got's quick connection retries), not single attempts.
   const breaker = new Breaker(ML_SERVICE, 'The ML service', options ?? DEFAULT_BREAKER);
@@ -80,18 +83,30 @@ export function createMlClient({ baseUrl, timeoutMs, token, breaker: options }: 
       throw new TRPCError({ code: 'CLIENT_CLOSED_REQUEST', message: 'The request was cancelled.' });
     }
     const lease = breaker.admit();
+    const started = performance.now();
+    const observe = (outcome: string) => metrics?.mlRequest(path, outcome, (performance.now() - started) / 1000);
+    const span = startSpan(`ml ${path}`, SpanKind.CLIENT, { 'tokenflow.request_id': options.requestId });
     let payload: unknown;
     try {
       payload = await http
-        .post(path, { json: body, headers: { 'x-request-id': options.requestId }, signal: options.signal })
+        .post(path, {
+          json: body,
+          // The request id ties both services' logs together; traceparent, their spans.
+          headers: { 'x-request-id': options.requestId, ...traceHeaders(span) },
+          signal: options.signal,
+        })
         .json();
       lease.succeed();
+      endSpan(span);
     } catch (error) {
       const failure = mlError(error, baseUrl, timeoutMs, secrets);
       lease.fail(failure);
+      observe(failure.code);
+      endSpan(span, failure);
       throw failure;
     }
     const parsed = schema.safeParse(payload);
+    observe(parsed.success ? 'ok' : 'BAD_GATEWAY');
     if (!parsed.success) {
       throw new TRPCError({ code: 'BAD_GATEWAY', message: `The ML service sent an unexpected ${path} response.` });
     }

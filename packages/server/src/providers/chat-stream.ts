@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TRPCError } from '@trpc/server';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { Usage } from '../generation/events.ts';
+import { endSpan, SpanKind, startSpan } from '../telemetry/tracing.ts';
 import { toTRPCError, UpstreamFailure } from './errors.ts';
 import type { ProviderTarget } from './registry.ts';
 import { retryDelay } from './retry.ts';
@@ -76,6 +77,11 @@ async function* streamOnce({ target, body, timeouts, signal }: ChatStreamRequest
   const { provider, model } = target;
   if (signal.aborted) return;
   const lease = provider.breaker.admit();
+  const span = startSpan(`provider ${provider.name}`, SpanKind.CLIENT, {
+    'tokenflow.provider': provider.name,
+    'tokenflow.model': model,
+  });
+  let spanError: unknown;
   const upstream = new AbortController();
   const forwardAbort = () => upstream.abort(signal.reason);
   signal.addEventListener('abort', forwardAbort, { once: true });
@@ -140,8 +146,10 @@ async function* streamOnce({ target, body, timeouts, signal }: ChatStreamRequest
       timedOut ??
       toTRPCError(error, { provider: provider.name, model, secrets: [provider.client.apiKey], midStream: responding });
     lease.fail(failure);
+    spanError = failure;
     throw failure;
   } finally {
+    endSpan(span, spanError);
     connect.stop();
     watchdog.stop();
     signal.removeEventListener('abort', forwardAbort);

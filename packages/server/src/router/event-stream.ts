@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { TRPCError, tracked } from '@trpc/server';
+import type { EndUsage, Savings } from '../generation/events.ts';
 import { retryLater } from '../limits/refusal.ts';
 import type { StreamTimeouts } from '../providers/chat-stream.ts';
+import { endSpan, SpanKind, startSpan, withSpanActive } from '../telemetry/tracing.ts';
 import { admit, type GatewayContext } from '../trpc.ts';
 import { waitForReader } from './backpressure.ts';
 
@@ -15,7 +17,8 @@ type StreamEvent = {
   type: string;
   provider?: string;
   model?: string;
-  usage?: { totalTokens: number } | null;
+  usage?: EndUsage | null;
+  savings?: Savings | null;
 };
 
 /**
@@ -30,24 +33,33 @@ export async function* eventStream<E extends StreamEvent>(
   run: (scope: StreamScope) => AsyncIterable<E>,
 ) {
   const { ctx } = opts;
+  // Counts the stream in tokenflow_* metrics once it ends, refusals below included.
+  const meter = ctx.metrics.stream(procedure, ctx.principal.name);
   if (opts.lastEventId) {
     // The client lost its connection and resubscribed. The upstream stream died
     // with the old connection, and replaying it from scratch would duplicate text.
-    throw new TRPCError({
-      code: 'CONFLICT',
-      message: `The stream was interrupted after event ${opts.lastEventId} and a generation cannot be resumed; send the request again.`,
-    });
+    throw meter.refuse(
+      new TRPCError({
+        code: 'CONFLICT',
+        message: `The stream was interrupted after event ${opts.lastEventId} and a generation cannot be resumed; send the request again.`,
+      }),
+    );
   }
   if (ctx.lifecycle.draining) {
-    throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The gateway is shutting down; retry shortly.' });
+    throw meter.refuse(
+      new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The gateway is shutting down; retry shortly.' }),
+    );
   }
   const { config, connection, principal } = ctx;
   if (connection && ctx.lifecycle.streamsOn(connection) >= config.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION) {
-    throw new TRPCError({
-      code: 'TOO_MANY_REQUESTS',
-      message: `This connection already runs ${config.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION} streams (WS_MAX_SUBSCRIPTIONS_PER_CONNECTION); wait for one to end or open another connection.`,
-      cause: retryLater(1000),
-    });
+    ctx.metrics.rateLimited(principal.name, 'subscriptions');
+    throw meter.refuse(
+      new TRPCError({
+        code: 'TOO_MANY_REQUESTS',
+        message: `This connection already runs ${config.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION} streams (WS_MAX_SUBSCRIPTIONS_PER_CONNECTION); wait for one to end or open another connection.`,
+        cause: retryLater(1000),
+      }),
+    );
   }
   const requestId = randomUUID();
   const signal = opts.signal ?? new AbortController().signal;
@@ -61,6 +73,11 @@ export async function* eventStream<E extends StreamEvent>(
     idleMs: ctx.config.GENERATE_IDLE_TIMEOUT_MS,
   };
   const log = ctx.logger.child({ requestId, procedure });
+  const span = startSpan(procedure, SpanKind.SERVER, {
+    'tokenflow.request_id': requestId,
+    'tokenflow.key': principal.name,
+  });
+  let failure: unknown;
   // Counted before the first await, so streams that start together cannot all slip under the cap.
   ctx.lifecycle.streamStarted(connection);
   const started = performance.now();
@@ -68,10 +85,15 @@ export async function* eventStream<E extends StreamEvent>(
   let release = async () => {};
   try {
     release = await admit(ctx, true);
-    for await (const event of run({ requestId, signal, timeouts })) {
+    for await (const event of withSpanActive(span, run({ requestId, signal, timeouts }))) {
+      meter.event(event);
       if (event.type === 'metadata' || event.type === 'fallback') {
         log.info({ event: event as object }, `${procedure} ${event.type}`);
+        const chosen = event.type === 'fallback' ? (event as { to?: { provider: string; model: string } }).to : event;
+        span.setAttributes({ 'tokenflow.provider': chosen?.provider ?? '', 'tokenflow.model': chosen?.model ?? '' });
       }
+      // The end event names the model that answered and carries its usage, cost and savings.
+      if (event.type === 'end') ctx.ledger.record(principal.name, event);
       if (event.type === 'end' && event.usage && principal.limits.tokensPerMinute !== undefined) {
         await ctx.limiter.recordTokens(principal.name, event.usage.totalTokens).catch(() => undefined);
       }
@@ -84,8 +106,12 @@ export async function* eventStream<E extends StreamEvent>(
     const code = error instanceof TRPCError ? error.code : 'INTERNAL_SERVER_ERROR';
     const err = error instanceof Error ? error.message : String(error);
     log.warn({ events, code, err }, `${procedure} failed`);
+    meter.finish(signal.aborted ? 'CLIENT_CLOSED_REQUEST' : code);
+    failure = error;
     throw error;
   } finally {
+    endSpan(span, failure);
+    meter.settle(signal.aborted);
     ctx.lifecycle.streamEnded(connection);
     await release();
   }

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedFrom, type ReplayUpstream, startReplayUpstream } from '../../test-utils/index.ts';
+import { UsageLedger } from '../accounting/usage-ledger.ts';
 import { ANONYMOUS } from '../auth/credentials.ts';
 import { loadConfig } from '../config.ts';
 import type { GenerateEvent } from '../generation/events.ts';
 import { Lifecycle } from '../lifecycle.ts';
 import { createRateLimiter } from '../limits/index.ts';
 import { createLogger } from '../logger.ts';
+import { createGatewayMetrics } from '../metrics/index.ts';
 import { createMlClient } from '../ml/client.ts';
 import { createProviderRegistry } from '../providers/registry.ts';
 import { loadCatalog } from '../routing/catalog.ts';
@@ -29,6 +31,8 @@ beforeAll(async () => {
     lifecycle,
     logger: createLogger('silent'),
     limiter: createRateLimiter({}),
+    ledger: new UsageLedger(),
+    metrics: createGatewayMetrics(),
     connection: null,
     principal: ANONYMOUS,
   };

@@ -7,6 +7,6 @@ export const generate = publicProcedure
   .input(generateInputSchema)
   .subscription(({ input, ctx, signal }) =>
     eventStream('generate', { ctx, signal, lastEventId: input.lastEventId }, (scope) =>
-      runGeneration(input, { registry: ctx.registry, ...scope }),
+      runGeneration(input, { registry: ctx.registry, catalog: ctx.catalog, ...scope }),
     ),
   );

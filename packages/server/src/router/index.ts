@@ -5,7 +5,8 @@ import { generate } from './generate.ts';
 import { health } from './health.ts';
 import { modelRankings } from './model-rankings.ts';
 import { selectModel } from './select-model.ts';
+import { usage } from './usage.ts';
 
-export const appRouter = router({ health, generate, selectModel, classify, compress, modelRankings });
+export const appRouter = router({ health, generate, selectModel, classify, compress, modelRankings, usage });
 
 export type AppRouter = typeof appRouter;

@@ -59,3 +59,8 @@ export function loadCatalog(path?: string): Catalog {
   }
   return parsed.data;
 }
+
+/** The catalog's price for one provider/model, or undefined when the catalog does not list it. */
+export function priceOf(catalog: Catalog, ref: { provider: string; model: string }): CatalogModel['price'] | undefined {
+  return catalog.models.find((m) => m.provider === ref.provider && m.model === ref.model)?.price;
+}

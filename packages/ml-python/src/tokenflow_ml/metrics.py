@@ -1,0 +1,123 @@
+"""Every Prometheus metric of the ML service, on the one registry served at /metrics.
+
+Labels stay few and bounded: an endpoint, a model, a slot, a state. Never a prompt or
+a request id.
+"""
+
+from collections.abc import Iterator, Sequence
+from pathlib import PurePath
+from typing import Literal
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from .inference_pool import InferencePool
+from .model_slots import ModelSlot
+
+Endpoint = Literal["classify", "compress", "chat"]
+
+# From a tiny classification (~10 ms) to a long local generation (minutes).
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+TOKEN_RATE_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+SLOT_STATES = ("loading", "ready", "failed")
+
+
+def model_label(model: str) -> str:
+    """A model as a label: a local folder by its name, so no machine's layout leaks out."""
+    return PurePath(model).name if model.startswith(("/", "./", "../", "~")) else model
+
+
+def estimate_tokens(text: str) -> int:
+    """GPT tokens, roughly: about four characters each in English text."""
+    return max(1, round(len(text) / 4)) if text else 0
+
+
+class ModelSlotCollector(Collector):
+    """Read at scrape time from the slots themselves, so it can never disagree with /readyz."""
+
+    def __init__(self, slots: Sequence[ModelSlot]) -> None:
+        self._slots = slots
+
+    def collect(self) -> Iterator[Metric]:
+        load = GaugeMetricFamily(
+            "tokenflow_ml_model_load_seconds",
+            "How long the slot's model took to load (absent until it has loaded)",
+            labels=["slot"],
+        )
+        state = GaugeMetricFamily(
+            "tokenflow_ml_model_state",
+            "1 for the state the slot's model is in, 0 for the others",
+            labels=["slot", "state"],
+        )
+        for slot in self._slots:
+            if slot.load_ms is not None:
+                load.add_metric([slot.name], slot.load_ms / 1000)
+            for name in SLOT_STATES:
+                state.add_metric([slot.name, name], 1.0 if slot.status == name else 0.0)
+        yield load
+        yield state
+
+
+class ServiceMetrics:
+    def __init__(
+        self, registry: CollectorRegistry, pool: InferencePool, slots: Sequence[ModelSlot]
+    ) -> None:
+        self.inference_seconds = Histogram(
+            "tokenflow_ml_inference_duration_seconds",
+            "Time the model took for one request (queue wait excluded), by endpoint and model",
+            ["endpoint", "model"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.input_tokens = Counter(
+            "tokenflow_ml_input_tokens",
+            "Tokens the models read: GPT tokens for compress, an estimate for classify, "
+            "the local model's prompt tokens for chat",
+            ["endpoint"],
+            registry=registry,
+        )
+        self.busy_rejections = Counter(
+            "tokenflow_ml_busy_rejections",
+            "Requests refused with 503 because the inference queue was full or too slow",
+            ["endpoint", "reason"],
+            registry=registry,
+        )
+        Gauge(
+            "tokenflow_ml_inference_queue_depth",
+            "Classify and compress requests waiting for an inference thread",
+            registry=registry,
+        ).set_function(lambda: pool.waiting)
+        Gauge(
+            "tokenflow_ml_inference_in_flight",
+            "Classify and compress requests running on an inference thread",
+            registry=registry,
+        ).set_function(lambda: pool.running)
+        registry.register(ModelSlotCollector(slots))
+
+        # The local model behind /v1/chat/completions.
+        self.generations = Counter(
+            "tokenflow_ml_generations",
+            "Local generations by how they ended",
+            ["outcome"],
+            registry=registry,
+        )
+        self.tokens = Counter(
+            "tokenflow_ml_generated_tokens", "Tokens the local model generated", registry=registry
+        )
+        self.tokens_per_second = Histogram(
+            "tokenflow_ml_generation_tokens_per_second",
+            "Decoding speed of each local generation that produced tokens",
+            buckets=TOKEN_RATE_BUCKETS,
+            registry=registry,
+        )
+        self.generations_in_flight = Gauge(
+            "tokenflow_ml_generations_in_flight",
+            "Local generations holding a generation slot",
+            registry=registry,
+        )
+        self.busy = Counter(
+            "tokenflow_ml_generation_busy_rejections",
+            "Generation requests refused because every slot stayed taken",
+            registry=registry,
+        )
