@@ -10,7 +10,7 @@ describe('with no provider key and no network, every procedure answers with real
   let client: TokenFlowClient;
 
   beforeAll(async () => {
-    ml = await startMlService({ ML_GENERATOR_ENABLED: 'true' });
+    ml = await startMlService({ ML_GENERATOR_ENABLED: 'true', ML_LOG_LEVEL: 'info' });
     await ml.ready();
     gateway = await startGateway({ ML_SERVICE_URL: ml.url, ROUTING_CLASSIFY_TIMEOUT_MS: '5000' });
     client = createTokenFlowClient({ url: gateway.url, WebSocket });
@@ -70,5 +70,14 @@ describe('with no provider key and no network, every procedure answers with real
     });
     expect(events.filter((e) => e.type === 'text').length).toBeGreaterThan(3);
     expect(events.at(-1)).toMatchObject({ type: 'end', usage: { promptTokens: expect.any(Number) } });
+
+    // The classification and the local model's generation are logged under the gateway's request id.
+    const requestId = metadata?.type === 'metadata' ? metadata.requestId : '';
+    const messages = ml
+      .logs()
+      .flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as { request_id?: string; message?: string }] : []))
+      .filter((line) => line.request_id === requestId)
+      .map((line) => line.message);
+    expect(messages).toEqual(expect.arrayContaining(['classification done', 'generation done']));
   });
 });

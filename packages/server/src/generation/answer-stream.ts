@@ -16,6 +16,8 @@ export interface AnswerRequest {
   sampling: Sampling;
   timeouts: StreamTimeouts;
   signal: AbortSignal;
+  /** Sent to the provider as `x-request-id`: the local provider logs it, others may. */
+  requestId?: string | undefined;
 }
 
 export interface AnswerOutcome {
@@ -35,6 +37,7 @@ export async function* streamAnswer(request: AnswerRequest): AsyncGenerator<Answ
     target,
     timeouts: request.timeouts,
     signal,
+    requestId: request.requestId,
     body: {
       messages: request.messages,
       temperature: sampling.temperature,

@@ -29,6 +29,7 @@ export async function* runGeneration(input: GenerateInput, deps: GenerateDeps): 
     sampling: input,
     timeouts: deps.timeouts,
     signal: deps.signal,
+    requestId: deps.requestId,
   });
   if (!outcome) return;
   const usage = costUsage(outcome.usage, priceOf(deps.catalog, answering));

@@ -100,6 +100,7 @@ export async function* runSelectModel(
         sampling: input,
         timeouts: deps.timeouts,
         signal: deps.signal,
+        requestId: deps.requestId,
       });
       let step = await answer.next();
       while (!step.done) {

@@ -26,6 +26,7 @@ export interface ChatStreamRequest {
   body: Omit<ChatCompletionCreateParamsStreaming, 'model' | 'stream' | 'stream_options'>;
   timeouts: StreamTimeouts;
   signal: AbortSignal;
+  requestId?: string | undefined;
 }
 
 /** Fields real providers add to the OpenAI chunk shape. */
@@ -73,7 +74,7 @@ function truncated(provider: string) {
  * One request to the provider, through its circuit breaker, with the
  * connect, first-token and idle timeouts. Ends quietly when `signal` aborts.
  */
-async function* streamOnce({ target, body, timeouts, signal }: ChatStreamRequest): AsyncGenerator<ChatDelta> {
+async function* streamOnce({ target, body, timeouts, signal, requestId }: ChatStreamRequest): AsyncGenerator<ChatDelta> {
   const { provider, model } = target;
   if (signal.aborted) return;
   const lease = provider.breaker.admit();
@@ -109,7 +110,8 @@ async function* streamOnce({ target, body, timeouts, signal }: ChatStreamRequest
   try {
     const stream = await provider.client.chat.completions.create(
       { ...body, model, stream: true, stream_options: { include_usage: true } },
-      { signal: upstream.signal },
+      // The request id lets the local provider (the ML service) log under the gateway's id.
+      { signal: upstream.signal, ...(requestId ? { headers: { 'x-request-id': requestId } } : {}) },
     );
     connect.stop();
     responding = true;
