@@ -158,22 +158,49 @@ function ensureLocalModel() {
   });
 }
 
+/** Every file under `dir`, build output and dependencies aside (for a stamp's inputs). */
+function filesUnder(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .filter((file) => !/[\\/](node_modules|dist|test-results)[\\/]/.test(file))
+    .sort();
+}
+
+/** The web playground the gateway serves at `/`, built again when it or the client changes. */
+function ensureWebBuild() {
+  const webDir = join(root, 'packages', 'web');
+  if (!existsSync(join(webDir, 'package.json'))) return;
+  const inputs = [
+    join(root, 'pnpm-lock.yaml'),
+    join(webDir, 'package.json'),
+    join(webDir, 'index.html'),
+    join(webDir, 'vite.config.ts'),
+    ...filesUnder(join(webDir, 'src')),
+    ...filesUnder(join(root, 'packages', 'client', 'src')),
+  ];
+  stamped(join(webDir, '.build-stamp'), inputs, () => {
+    log('building the web playground (packages/web)');
+    run(pnpmBin, ['--silent', '--filter', '@tokenflow/web', 'build'], { env: toolEnv() });
+  });
+}
+
 const onPath = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 
 /**
- * The tests share rate-limit counters through a real Redis. Debian's package is
- * installed when it is missing and we may (root with apt-get); otherwise the
- * Redis tests fail and say how to install it.
+ * A Debian package the tests need, installed when missing and we may (root
+ * with apt-get); otherwise the tests that need it fail and say how to install it.
  */
-function ensureRedisServer() {
-  if (onPath('redis-server')) return;
+function ensureDebianPackage(command, pkg, why) {
+  if (onPath(command)) return;
   if (process.getuid?.() !== 0 || !onPath('apt-get')) {
-    log(paint(33, 'redis-server is missing and cannot be installed here: run `sudo apt-get install redis-server`'));
+    log(paint(33, `${command} is missing and cannot be installed here: run \`sudo apt-get install ${pkg}\``));
     return;
   }
-  log("installing Debian's redis-server package (for the rate-limit tests)");
+  log(`installing Debian's ${pkg} package (${why})`);
   run('apt-get', ['update', '-qq']);
-  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'redis-server'], {
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', pkg], {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
 }
@@ -187,7 +214,12 @@ export function setup({ tests = false } = {}) {
   ensureVenv();
   ensureTiktokenCache(tiktokenCacheDir, mlDir);
   ensureLocalModel();
-  if (tests) ensureRedisServer();
+  ensureWebBuild();
+  if (tests) {
+    ensureDebianPackage('redis-server', 'redis-server', 'the rate-limit tests share counters through a real Redis');
+    // The web playground's browser tests drive Debian's chromium, never a downloaded browser.
+    ensureDebianPackage('chromium', 'chromium', "the web playground's browser tests");
+  }
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

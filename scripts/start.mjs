@@ -101,6 +101,7 @@ if (mlUp && gatewayUp) {
     [
       '',
       paint(1, 'TokenFlow is running'),
+      ...(env.WEB_UI === 'off' ? [] : [`  playground  ${gatewayUrl}/  (open it in a browser)`]),
       `  gateway     ${gatewayUrl}  (tRPC: ${gatewayUrl}/trpc, WebSocket: ws://127.0.0.1:${env.PORT}/trpc)`,
       `  ML service  ${env.ML_SERVICE_URL}  (docs: ${env.ML_SERVICE_URL}/docs)`,
       `  readiness   ${gatewayUrl}/readyz`,

@@ -7,7 +7,7 @@ import { root, setup, toolEnv } from './setup.mjs';
 
 setup({ tests: true });
 
-const packages = ['server', 'client', 'ml-python', 'fault-suite'].map((name) => join(root, 'packages', name));
+const packages = ['server', 'client', 'ml-python', 'fault-suite', 'web'].map((name) => join(root, 'packages', name));
 for (const dir of packages) rmSync(join(dir, 'test-results'), { recursive: true, force: true });
 
 // The packages lint themselves under turbo; the root's own scripts are checked here.

@@ -6,6 +6,8 @@ import {
   splitLink,
   type TRPCClient,
   TRPCClientError,
+  type TRPCLink,
+  type TRPCWebSocketClient,
   wsLink,
 } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
@@ -50,6 +52,8 @@ export interface TokenFlowClientOptions {
 export type TokenFlowClient = TRPCClient<AppRouter> & {
   /** Closes the WebSocket; call it when your Node process is done with the client. */
   close(): Promise<void>;
+  /** The WebSocket's state, for a UI: `subscribe({ next: ({ state }) => … })` (idle, connecting, pending). */
+  connectionState: TokenFlowLinks['connectionState'];
 };
 
 function trpcUrls(base: string) {
@@ -65,12 +69,23 @@ function trpcUrls(base: string) {
   return { http: url.toString(), ws: ws.toString() };
 }
 
+/** The links behind every TokenFlow client, for apps that build their own (React hooks). */
+export interface TokenFlowLinks {
+  links: TRPCLink<AppRouter>[];
+  /** The WebSocket's state for a UI: `connectionState.subscribe({ next })` gives idle, connecting or pending. */
+  connectionState: TRPCWebSocketClient['connectionState'];
+  /** Closes the WebSocket. */
+  close(): Promise<void>;
+}
+
 /**
- * A typed client for every TokenFlow procedure: queries and mutations go over
- * HTTP (batched), subscriptions over one lazily opened WebSocket that pings,
- * and reconnects with backoff.
+ * The links of a TokenFlow client: queries and mutations over HTTP (batched),
+ * subscriptions over one lazily opened WebSocket that pings and reconnects with
+ * backoff, the API key on both, and refusals (wrong key, too many connections)
+ * turned into errors instead of endless reconnects. `createTRPCClient` or
+ * `createTRPCContext` (React) takes them as they are.
  */
-export function createTokenFlowClient(options: TokenFlowClientOptions): TokenFlowClient {
+export function createTokenFlowLinks(options: TokenFlowClientOptions): TokenFlowLinks {
   const urls = trpcUrls(options.url);
   const WebSocketImpl = (options.WebSocket ?? globalThis.WebSocket) as WebSocketConstructor | undefined;
   if (!WebSocketImpl) {
@@ -89,8 +104,7 @@ export function createTokenFlowClient(options: TokenFlowClientOptions): TokenFlo
     onOpen: refusals.opened,
     onClose: refusals.closed,
   });
-
-  const client = createTRPCClient<AppRouter>({
+  return {
     links: [
       refusalLink(refusals),
       splitLink({
@@ -99,14 +113,24 @@ export function createTokenFlowClient(options: TokenFlowClientOptions): TokenFlo
         false: httpBatchLink({ url: urls.http, transformer: superjson, headers }),
       }),
     ],
-  });
+    connectionState: wsClient.connectionState,
+    close: () => wsClient.close(),
+  };
+}
+
+/**
+ * A typed client for every TokenFlow procedure (see createTokenFlowLinks for
+ * how it talks to the gateway).
+ */
+export function createTokenFlowClient(options: TokenFlowClientOptions): TokenFlowClient {
+  const { links, close, connectionState } = createTokenFlowLinks(options);
+  const client = createTRPCClient<AppRouter>({ links });
   // The tRPC client is a proxy that turns every property into a procedure path,
-  // so `close` is answered here before the lookup reaches it.
-  const close = () => wsClient.close();
-  const proxy = new Proxy(client, {
-    get: (target, property, receiver) => (property === 'close' ? close : Reflect.get(target, property, receiver)),
+  // so `close` and `connectionState` are answered here before the lookup reaches it.
+  const own: Record<PropertyKey, unknown> = { close, connectionState };
+  return new Proxy(client, {
+    get: (target, property, receiver) => (property in own ? own[property] : Reflect.get(target, property, receiver)),
   }) as TokenFlowClient;
-  return proxy;
 }
 
 /**

@@ -75,6 +75,9 @@ export const envSchema = z.object({
   WS_HIGH_WATER_BYTES: bytes.default(1024 * 1024),
   WS_MAX_BUFFERED_BYTES: bytes.default(16 * 1024 * 1024),
   SLOW_CONSUMER_TIMEOUT_MS: positiveMs.default(30_000),
+  // The web playground's built files, served at `/`; `off` serves none.
+  WEB_DIST_DIR: z.string().min(1).optional(),
+  WEB_UI: z.enum(['on', 'off']).default('on'),
   // OpenTelemetry traces, exported over OTLP/HTTP when set (the standard variable names).
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).max(100).default('tokenflow-gateway'),

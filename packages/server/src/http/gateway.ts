@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
@@ -24,6 +26,7 @@ import { readiness } from './health.ts';
 import { serveMetrics } from './metrics.ts';
 import { readText, sendJson } from './respond.ts';
 import { handleRest } from './rest.ts';
+import { serveStatic } from './static-files.ts';
 
 export interface Gateway {
   /** Starts listening; resolves with the bound address (PORT=0 picks a free port). */
@@ -34,6 +37,8 @@ export interface Gateway {
 }
 
 const TRPC_PATH = '/trpc';
+/** Where `npm run setup` builds the web playground. */
+const DEFAULT_WEB_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'web', 'dist');
 /** tRPC's own "reconnect" notification, as `broadcastReconnectNotification()` sends it to every socket. */
 const RECONNECT_MESSAGE = JSON.stringify({ id: null, method: 'reconnect' });
 
@@ -54,6 +59,7 @@ async function closeSockets(wss: WebSocketServer, waitMs = 1000) {
 /** One HTTP server: tRPC over HTTP and WebSocket on /trpc, liveness and readiness beside it. */
 export function createGateway(config: Config, logger: Logger): Gateway {
   const lifecycle = new Lifecycle();
+  const webDir = resolve(config.WEB_DIST_DIR ?? DEFAULT_WEB_DIR);
   const catalog = loadCatalog(config.TOKENFLOW_CATALOG);
   // Its own registry, not prom-client's global one: tests run several gateways in one process.
   const metrics = createGatewayMetrics({ knownModels: catalog.models });
@@ -146,6 +152,7 @@ export function createGateway(config: Config, logger: Logger): Gateway {
       });
       return;
     }
+    if (config.WEB_UI === 'on' && serveStatic(webDir, req, res, path)) return;
     sendJson(res, 404, { error: `No route for ${req.method} ${path}. tRPC lives at ${TRPC_PATH}, REST at /api.` });
   });
 

@@ -1,0 +1,60 @@
+import type { SelectModelEvent } from '@tokenflow/client';
+import { describe, expect, it } from 'vitest';
+import { answeringModel, emptyAnswer, reduceAnswer } from './answer-state.ts';
+
+const metadata: SelectModelEvent = {
+  type: 'metadata',
+  requestId: 'r1',
+  provider: 'groq',
+  model: 'a',
+  category: 'code',
+  confidence: 0.8,
+  scores: [{ label: 'code', score: 0.8 }],
+  classification: 'ok',
+  routing: 'classified',
+  candidates: [
+    { provider: 'groq', model: 'a' },
+    { provider: 'openrouter', model: 'b' },
+  ],
+  compression: null,
+  classificationMs: 20,
+  compressionMs: null,
+  notes: [],
+};
+
+describe('reduceAnswer', () => {
+  it('appends text and reasoning deltas separately and counts the text deltas', () => {
+    const events: SelectModelEvent[] = [
+      metadata,
+      { type: 'reasoning', text: 'think ' },
+      { type: 'text', text: 'Hel' },
+      { type: 'reasoning', text: 'more' },
+      { type: 'text', text: 'lo' },
+    ];
+    const state = events.reduce(reduceAnswer, emptyAnswer);
+    expect(state).toMatchObject({ text: 'Hello', reasoning: 'think more', deltas: 2, end: null });
+    expect(answeringModel(state)).toEqual({ provider: 'groq', model: 'a' });
+  });
+
+  it('names the fallback target as the answering model until the end event says who answered', () => {
+    const fallback: SelectModelEvent = {
+      type: 'fallback',
+      from: { provider: 'groq', model: 'a' },
+      to: { provider: 'openrouter', model: 'b' },
+      reason: 'HTTP 404',
+      code: 'NOT_FOUND',
+    };
+    const state = [metadata, fallback].reduce(reduceAnswer, emptyAnswer);
+    expect(state.fallbacks).toHaveLength(1);
+    expect(answeringModel(state)).toEqual({ provider: 'openrouter', model: 'b' });
+    const ended = reduceAnswer(state, {
+      type: 'end',
+      finishReason: 'stop',
+      provider: 'openrouter',
+      model: 'b',
+      usage: null,
+      savings: null,
+    });
+    expect(ended.end?.finishReason).toBe('stop');
+  });
+});

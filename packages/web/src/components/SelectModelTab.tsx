@@ -1,0 +1,88 @@
+import { streamSelectModel } from '@tokenflow/client';
+import { type FormEvent, useId, useState } from 'react';
+import { isSelectMetadata } from '../answer-state.ts';
+import { useConnection } from '../connection-context.ts';
+import { initialPrompt, isPromptEmpty, promptInput } from '../prompt.ts';
+import { useStream } from '../use-stream.ts';
+import { AnswerStream } from './AnswerStream.tsx';
+import { CategoryChips, DEFAULT_CATEGORIES } from './CategoryChips.tsx';
+import { ClassificationBars } from './ClassificationBars.tsx';
+import { type Compression, CompressionControl, compressionInput, defaultCompression } from './CompressionControl.tsx';
+import { CompressionSummary } from './CompressionSummary.tsx';
+import { ErrorMessage } from './ErrorMessage.tsx';
+import { PromptEditor } from './PromptEditor.tsx';
+import { RoutingPanel } from './RoutingPanel.tsx';
+import { RunControls } from './RunControls.tsx';
+
+type Prefer = '' | 'quality' | 'cost' | 'speed';
+
+/** selectModel: classify (and compress), route to a model, stream its answer. */
+export function SelectModelTab() {
+  const { client } = useConnection();
+  const stream = useStream();
+  const id = useId();
+  const [prompt, setPrompt] = useState(() => initialPrompt('Prove that the square root of 2 is irrational.'));
+  const [categories, setCategories] = useState(DEFAULT_CATEGORIES);
+  const [compression, setCompression] = useState<Compression>(defaultCompression);
+  const [prefer, setPrefer] = useState<Prefer>('');
+  const [maxTokens, setMaxTokens] = useState('');
+
+  const run = (event: FormEvent) => {
+    event.preventDefault();
+    if (isPromptEmpty(prompt) || stream.status === 'running') return;
+    const compress = compressionInput(compression);
+    const input = {
+      ...promptInput(prompt),
+      possibleCategories: categories,
+      ...(compress ? { compress } : {}),
+      ...(prefer ? { prefer } : {}),
+      ...(maxTokens ? { maxTokens: Number(maxTokens) } : {}),
+    };
+    void stream.start((signal) => streamSelectModel(client, input, { signal }));
+  };
+
+  const { metadata } = stream.answer;
+  return (
+    <div className="tab-layout">
+      <form className="controls" onSubmit={run} aria-label="Route and answer">
+        <PromptEditor prompt={prompt} onChange={setPrompt} />
+        <CategoryChips categories={categories} onChange={setCategories} />
+        <CompressionControl value={compression} onChange={setCompression} />
+        <fieldset>
+          <legend>Routing hints</legend>
+          <div className="row">
+            <label htmlFor={`${id}-prefer`}>Prefer</label>
+            <select id={`${id}-prefer`} value={prefer} onChange={(event) => setPrefer(event.target.value as Prefer)}>
+              <option value="">the catalog's rank</option>
+              <option value="quality">quality</option>
+              <option value="cost">cost</option>
+              <option value="speed">speed</option>
+            </select>
+            <label htmlFor={`${id}-max-tokens`}>Max tokens</label>
+            <input
+              id={`${id}-max-tokens`}
+              type="number"
+              inputMode="numeric"
+              min={1}
+              placeholder="default"
+              value={maxTokens}
+              onChange={(event) => setMaxTokens(event.target.value)}
+            />
+          </div>
+        </fieldset>
+        <RunControls running={stream.status === 'running'} canRun={!isPromptEmpty(prompt)} onStop={stream.stop} />
+      </form>
+      <div className="results">
+        <ErrorMessage error={stream.error} />
+        {isSelectMetadata(metadata) ? (
+          <>
+            <ClassificationBars metadata={metadata} />
+            <RoutingPanel metadata={metadata} answer={stream.answer} />
+            <CompressionSummary metadata={metadata} answer={stream.answer} />
+          </>
+        ) : null}
+        <AnswerStream status={stream.status} answer={stream.answer} />
+      </div>
+    </div>
+  );
+}

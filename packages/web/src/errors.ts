@@ -1,0 +1,33 @@
+import { isTokenFlowError } from '@tokenflow/client';
+
+/** A failure as the page shows it: the gateway's code, its message, and the provider's side when there is one. */
+export interface ReadableError {
+  code: string | null;
+  message: string;
+  /** e.g. "groq answered HTTP 404" */
+  detail: string | null;
+  retryAfterMs: number | null;
+}
+
+export function readableError(error: unknown): ReadableError {
+  if (isTokenFlowError(error)) {
+    const data = error.data as
+      | {
+          code?: string;
+          upstream?: { provider: string; status: number | null } | null;
+          retryAfterMs?: number | null;
+        }
+      | undefined;
+    const upstream = data?.upstream;
+    return {
+      code: data?.code ?? null,
+      message: error.message,
+      detail: upstream
+        ? `${upstream.provider} ${upstream.status === null ? 'could not be reached' : `answered HTTP ${upstream.status}`}`
+        : null,
+      retryAfterMs: data?.retryAfterMs ?? null,
+    };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: null, message: message || 'Something went wrong.', detail: null, retryAfterMs: null };
+}
