@@ -74,7 +74,13 @@ function truncated(provider: string) {
  * One request to the provider, through its circuit breaker, with the
  * connect, first-token and idle timeouts. Ends quietly when `signal` aborts.
  */
-async function* streamOnce({ target, body, timeouts, signal, requestId }: ChatStreamRequest): AsyncGenerator<ChatDelta> {
+async function* streamOnce({
+  target,
+  body,
+  timeouts,
+  signal,
+  requestId,
+}: ChatStreamRequest): AsyncGenerator<ChatDelta> {
   const { provider, model } = target;
   if (signal.aborted) return;
   const lease = provider.breaker.admit();
