@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { createLogger } from '@tokenflow/server';
 import {
+  closedPort,
   type ReplayUpstream,
   type RunningGateway,
   startGateway,
@@ -71,6 +72,8 @@ beforeAll(async () => {
       GROQ_API_BASE_URL: upstream.baseURL,
       TOKENFLOW_API_KEYS: JSON.stringify(keys),
       WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2',
+      // No ML service: classify fails after admission, whatever runs on the default port.
+      ML_SERVICE_URL: `http://127.0.0.1:${await closedPort()}`,
     },
     { logger: createLogger('debug', sink) },
   );

@@ -1,4 +1,5 @@
 import {
+  closedPort,
   type ReplayUpstream,
   type RunningGateway,
   startGateway,
@@ -23,6 +24,8 @@ export interface Stack {
 export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   const upstream = await startReplayUpstream();
   const gateway = await startGateway({
+    // No ML service in this stack, whatever runs on this machine's default port (an `npm start`).
+    ML_SERVICE_URL: `http://127.0.0.1:${await closedPort()}`,
     GROQ_API_KEY: GROQ_KEY,
     GROQ_API_BASE_URL: upstream.baseURL,
     OPENROUTER_API_KEY: OPENROUTER_KEY,

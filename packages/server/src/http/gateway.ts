@@ -2,13 +2,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TRPCError } from '@trpc/server';
+import { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { UsageLedger } from '../accounting/usage-ledger.ts';
-import { KeyRing, type Principal } from '../auth/api-keys.ts';
+import { KeyRing } from '../auth/api-keys.ts';
 import { ConnectionCounter } from '../auth/connections.ts';
 import { authenticate, bearerKey } from '../auth/credentials.ts';
 import type { Config } from '../config.ts';
@@ -24,6 +24,7 @@ import { startTracing } from '../telemetry/tracing.ts';
 import type { GatewayContext } from '../trpc.ts';
 import { readiness } from './health.ts';
 import { serveMetrics } from './metrics.ts';
+import { handleOpenAi, sendOpenAiError } from './openai/routes.ts';
 import { readText, sendJson } from './respond.ts';
 import { handleRest } from './rest.ts';
 import { serveStatic } from './static-files.ts';
@@ -89,6 +90,16 @@ export function createGateway(config: Config, logger: Logger): Gateway {
   const HOW_HTTP = 'send it as "Authorization: Bearer <key>"';
   const HOW_WS =
     'pass apiKey to createTokenFlowClient (WebSocket connection params) or send "Authorization: Bearer <key>"';
+  /** The caller of a plain HTTP route, or null once `refuse` has answered 401 in that route's own shape. */
+  const principalOr401 = (req: IncomingMessage, res: ServerResponse, refuse: (error: unknown) => void) => {
+    try {
+      return authenticate(keys, bearerKey(req.headers), HOW_HTTP);
+    } catch (error) {
+      res.setHeader('www-authenticate', 'Bearer');
+      refuse(error);
+      return null;
+    }
+  };
   /** Why a tRPC request's body was refused (too large, not UTF-8), for createContext to answer. */
   const bodyProblems = new WeakMap<IncomingMessage, unknown>();
   const onError = ({ error, path }: { error: { code: string; message: string }; path?: string | undefined }) => {
@@ -140,15 +151,23 @@ export function createGateway(config: Config, logger: Logger): Gateway {
       return;
     }
     if (path.startsWith('/api/')) {
-      let principal: Principal;
-      try {
-        principal = authenticate(keys, bearerKey(req.headers), HOW_HTTP);
-      } catch (error) {
-        res.setHeader('www-authenticate', 'Bearer');
-        return sendJson(res, 401, { code: 'UNAUTHORIZED', message: (error as Error).message, upstream: null });
-      }
+      const principal = principalOr401(req, res, (error) =>
+        sendJson(res, 401, { code: 'UNAUTHORIZED', message: (error as Error).message, upstream: null }),
+      );
+      if (!principal) return;
       void handleRest(req, res, path, { ...services, connection: null, principal }).then((handled) => {
         if (!handled) sendJson(res, 404, { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` });
+      });
+      return;
+    }
+    if (path.startsWith('/v1/')) {
+      // OpenAI's API for OpenAI SDKs: the same keys, errors in OpenAI's shape.
+      const principal = principalOr401(req, res, (error) => sendOpenAiError(res, error));
+      if (!principal) return;
+      void handleOpenAi(req, res, path, { ...services, connection: null, principal }).then((handled) => {
+        if (!handled) {
+          sendOpenAiError(res, new TRPCError({ code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` }));
+        }
       });
       return;
     }

@@ -47,6 +47,15 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
  * nothing for `slowConsumerTimeoutMs` is disconnected, which aborts the stream.
  */
 export function eventStreamResponse(res: ServerResponse, slowConsumerTimeoutMs: number) {
+  const write = startEventStream(res, slowConsumerTimeoutMs);
+  return (event: string, data: unknown) => write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+/**
+ * Sends the event-stream headers (and any set before) and returns a writer of
+ * raw SSE frames with the backpressure of eventStreamResponse.
+ */
+export function startEventStream(res: ServerResponse, slowConsumerTimeoutMs: number) {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
@@ -54,9 +63,9 @@ export function eventStreamResponse(res: ServerResponse, slowConsumerTimeoutMs: 
     // Proxies such as nginx would otherwise hold the stream back.
     'x-accel-buffering': 'no',
   });
-  return async (event: string, data: unknown) => {
+  return async (frame: string) => {
     if (res.destroyed) return;
-    if (!res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)) {
+    if (!res.write(frame)) {
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);

@@ -1,0 +1,417 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import {
+  expectedFrom,
+  type ReplayUpstream,
+  type RunningGateway,
+  type RunningMlService,
+  startGateway,
+  startMlService,
+  startReplayUpstream,
+  startTestMlService,
+} from '@tokenflow/server/test-utils';
+import OpenAI, { APIError, AuthenticationError, BadRequestError, NotFoundError } from 'openai';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const PYTHON = join(here, '..', '..', 'ml-python', '.venv', 'bin', 'python');
+const PYTHON_CLIENT = join(here, 'test', 'openai_python_client.py');
+const execFileAsync = promisify(execFile);
+
+const KEY = 'tf_openai-sdk-key-000000000000000000000000000000000000';
+// Models are named after recordings, so the replay upstream answers each with its stream.
+const CHATTER = { provider: 'groq', model: 'groq-thinking-part-iter-0' } as const;
+const CODER = { provider: 'openrouter', model: 'openrouter-stream-with-native-options' } as const;
+const model = (ref: { provider: string; model: string }, categories: Record<string, number>) => ({
+  ...ref,
+  categories,
+  contextWindow: 131_072,
+  price: { inputPerMTok: 0.1, outputPerMTok: 0.2 },
+});
+const CATALOG = {
+  defaultCategory: 'general',
+  models: [model(CODER, { code: 1 }), model(CHATTER, { general: 1, code: 2, creative: 1 })],
+};
+const CODE_PROMPT = 'Write a Python function that merges two sorted lists into one sorted list.';
+const CHATTER_ID = `${CHATTER.provider}/${CHATTER.model}`;
+const CODER_ID = `${CODER.provider}/${CODER.model}`;
+const expected = expectedFrom(CHATTER.model);
+const expectedUsage = {
+  prompt_tokens: expected.usage?.promptTokens,
+  completion_tokens: expected.usage?.completionTokens,
+  total_tokens: expected.usage?.totalTokens,
+};
+
+type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk & { tokenflow?: Record<string, unknown> };
+
+async function collect(stream: AsyncIterable<Chunk>) {
+  const chunks: Chunk[] = [];
+  let text = '';
+  for await (const chunk of stream) {
+    chunks.push(chunk);
+    text += chunk.choices[0]?.delta.content ?? '';
+  }
+  return { chunks, text };
+}
+
+type PythonLine = Record<string, unknown>;
+
+/** Runs the official `openai` Python package against the gateway; one JSON object per line it printed. */
+async function runPython(options: Record<string, unknown>): Promise<PythonLine[]> {
+  const { stdout } = await execFileAsync(PYTHON, [PYTHON_CLIENT, JSON.stringify(options)], { timeout: 60_000 });
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as PythonLine);
+}
+const textOf = (lines: PythonLine[]) => lines.map((line) => line.text ?? '').join('');
+
+const withinOneSecond = (promise: Promise<void>) =>
+  Promise.race([
+    promise,
+    new Promise((_, reject) => setTimeout(() => reject(new Error('no upstream abort within 1 s')), 1000)),
+  ]);
+
+describe('the OpenAI-compatible endpoint, through the official openai clients, the replay upstream and the real ML service', () => {
+  let ml: RunningMlService;
+  let upstream: ReplayUpstream;
+  let gateway: RunningGateway;
+  let openai: OpenAI;
+
+  beforeAll(async () => {
+    ml = await startTestMlService();
+    upstream = await startReplayUpstream();
+    const catalogPath = join(mkdtempSync(join(tmpdir(), 'tokenflow-catalog-')), 'catalog.json');
+    writeFileSync(catalogPath, JSON.stringify(CATALOG));
+    gateway = await startGateway({
+      ML_SERVICE_URL: ml.url,
+      TOKENFLOW_CATALOG: catalogPath,
+      TOKENFLOW_API_KEYS: JSON.stringify([
+        { name: 'sdk', hash: `sha256:${createHash('sha256').update(KEY).digest('hex')}` },
+      ]),
+      GROQ_API_KEY: 'gsk-test-0123456789',
+      GROQ_API_BASE_URL: upstream.baseURL,
+      OPENROUTER_API_KEY: 'sk-or-test-0123456789',
+      OPENROUTER_API_BASE_URL: upstream.baseURL,
+      ROUTING_CLASSIFY_TIMEOUT_MS: '5000',
+    });
+    openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: KEY, maxRetries: 0 });
+  }, 180_000);
+
+  afterEach(() => {
+    upstream.use({});
+    upstream.requests.length = 0;
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await upstream?.close();
+    await ml?.close();
+  });
+
+  describe('with the openai npm client', () => {
+    it("streams a model's text in OpenAI's chunks, with the recording's usage when include_usage is set", async () => {
+      const { data: stream, response } = await openai.chat.completions
+        .create({
+          model: CHATTER_ID,
+          messages: [{ role: 'user', content: 'Hello' }],
+          stream: true,
+          stream_options: { include_usage: true },
+        })
+        .withResponse();
+
+      const { chunks, text } = await collect(stream);
+
+      expect(text).toBe(expected.content);
+      expect(response.headers.get('x-tokenflow-provider')).toBe('groq');
+      expect(response.headers.get('x-tokenflow-model')).toBe(CHATTER.model);
+      const requestId = response.headers.get('x-tokenflow-request-id');
+      expect(chunks[0]).toMatchObject({
+        id: `chatcmpl-${requestId}`,
+        object: 'chat.completion.chunk',
+        model: CHATTER_ID,
+        choices: [{ index: 0, delta: { role: 'assistant' }, finish_reason: null }],
+        tokenflow: { requestId, provider: 'groq', model: CHATTER.model },
+      });
+      expect(chunks.every((c) => c.model === CHATTER_ID && c.id === chunks[0]?.id)).toBe(true);
+      const reasoning = chunks.map((c) => (c.choices[0]?.delta as { reasoning?: string } | undefined)?.reasoning ?? '');
+      expect(reasoning.join('')).toBe(expected.reasoning);
+      expect(chunks.at(-2)?.choices[0]?.finish_reason).toBe(expected.finishReason);
+      expect(chunks.at(-1)).toMatchObject({ choices: [], usage: expectedUsage });
+    });
+
+    it('answers without stream with one chat.completion holding the whole text and usage', async () => {
+      const completion = await openai.chat.completions.create({
+        model: CHATTER_ID,
+        messages: [
+          { role: 'developer', content: 'Be brief.' },
+          { role: 'user', content: [{ type: 'text', text: 'Hello' }] },
+        ],
+      });
+
+      expect(completion).toMatchObject({
+        object: 'chat.completion',
+        model: CHATTER_ID,
+        choices: [{ index: 0, message: { role: 'assistant', content: expected.content } }],
+        usage: expectedUsage,
+      });
+      expect(upstream.requests[0]?.body.messages).toEqual([
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hello' },
+      ]);
+    });
+
+    it('routes tokenflow/auto with selectModel and says how in headers and the first chunk', async () => {
+      const { data: stream, response } = await openai.chat.completions
+        .create({ model: 'tokenflow/auto', messages: [{ role: 'user', content: CODE_PROMPT }], stream: true })
+        .withResponse();
+
+      const { chunks, text } = await collect(stream);
+
+      expect(text).toBe(expectedFrom(CODER.model).content);
+      expect(response.headers.get('x-tokenflow-category')).toBe('code');
+      expect(response.headers.get('x-tokenflow-routing')).toBe('classified');
+      expect(Number(response.headers.get('x-tokenflow-confidence'))).toBeGreaterThan(0);
+      expect(chunks[0]?.tokenflow).toMatchObject({
+        category: 'code',
+        classification: 'ok',
+        candidates: [CODER, CHATTER],
+        fallbacks: [],
+      });
+      expect(chunks.every((c) => c.model === CODER_ID)).toBe(true);
+    });
+
+    it('compresses the prompt when the tokenflow extension asks, and says by how much in headers', async () => {
+      const prompt = `${CODE_PROMPT} The lists hold integers, may be empty and may repeat values. `.repeat(6);
+      const body = {
+        model: 'tokenflow/auto',
+        messages: [{ role: 'user', content: prompt }],
+        stream: true,
+        tokenflow: { compress: { ratio: 0.5 }, prefer: 'quality' },
+      } as OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming;
+
+      const { data: stream, response } = await openai.chat.completions.create(body).withResponse();
+      const { chunks } = await collect(stream);
+
+      const origin = Number(response.headers.get('x-tokenflow-origin-tokens'));
+      const compressed = Number(response.headers.get('x-tokenflow-compressed-tokens'));
+      expect(compressed).toBeGreaterThan(0);
+      expect(compressed).toBeLessThan(origin);
+      expect(chunks[0]?.tokenflow).toMatchObject({
+        compression: { originTokens: origin, compressedTokens: compressed },
+      });
+      const sent = upstream.requests.at(-1)?.body.messages as Array<{ content: string }>;
+      expect(sent.at(-1)?.content.length).toBeLessThan(prompt.length);
+    });
+
+    it('reports the fallback model in every chunk when the first candidate answers 429', async () => {
+      upstream.use((request) =>
+        request.body.model === CODER.model ? { fault: { kind: 'status', status: 429, retryAfter: '30' } } : {},
+      );
+
+      const { data: stream, response } = await openai.chat.completions
+        .create({ model: 'tokenflow/auto', messages: [{ role: 'user', content: CODE_PROMPT }], stream: true })
+        .withResponse();
+      const { chunks, text } = await collect(stream);
+
+      expect(text).toBe(expected.content);
+      expect(response.headers.get('x-tokenflow-model')).toBe(CHATTER.model);
+      expect(response.headers.get('x-tokenflow-fallbacks')).toBe('1');
+      expect(chunks[0]?.tokenflow).toMatchObject({
+        provider: CODER.provider,
+        fallbacks: [{ from: CODER, to: CHATTER, code: 'TOO_MANY_REQUESTS' }],
+      });
+      expect(chunks.every((c) => c.model === CHATTER_ID)).toBe(true);
+    });
+
+    it("frames every chunk as OpenAI's `data:` events and ends with [DONE]", async () => {
+      const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: CHATTER_ID, messages: [{ role: 'user', content: 'Hello' }], stream: true }),
+      });
+      const body = await response.text();
+
+      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const frames = body.split('\n\n').filter(Boolean);
+      expect(frames.every((frame) => frame.startsWith('data: ') && !frame.includes('\n'))).toBe(true);
+      expect(frames.at(-1)).toBe('data: [DONE]');
+    });
+
+    it('aborts the upstream request when the caller aborts the stream', async () => {
+      upstream.use({ eventDelayMs: 5 });
+      const aborted = upstream.nextAbort();
+      const controller = new AbortController();
+      const stream = await openai.chat.completions.create(
+        { model: CHATTER_ID, messages: [{ role: 'user', content: 'Hello' }], stream: true },
+        { signal: controller.signal },
+      );
+
+      let chunks = 0;
+      // The SDK ends the iteration quietly once its signal is aborted.
+      for await (const _ of stream) if (++chunks === 3) controller.abort();
+
+      expect(chunks).toBe(3);
+      await withinOneSecond(aborted);
+    });
+
+    it('sends an error chunk, which the SDK raises, when the provider fails mid-stream', async () => {
+      upstream.use({ fault: { kind: 'midstream-error', style: 'openrouter', afterEvents: 10 } });
+      const stream = await openai.chat.completions.create({
+        model: CHATTER_ID,
+        messages: [{ role: 'user', content: 'Hello' }],
+        stream: true,
+      });
+
+      const chunks: Chunk[] = [];
+      const error = await (async () => {
+        for await (const chunk of stream) chunks.push(chunk);
+      })().catch((e: unknown) => e);
+
+      expect(chunks.length).toBeGreaterThan(0);
+      expect(error).toBeInstanceOf(APIError);
+      expect((error as APIError).error).toMatchObject({ type: 'server_error', code: 'upstream_error' });
+      expect((error as APIError).message).toMatch(/failed mid-stream/);
+    });
+
+    it('fails with NotFoundError (404) and our message for a model the provider does not have', async () => {
+      const error = await openai.chat.completions
+        .create({ model: 'groq/no-such-model', messages: [{ role: 'user', content: 'Hello' }], stream: true })
+        .catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(NotFoundError);
+      expect((error as NotFoundError).status).toBe(404);
+      expect((error as NotFoundError).message).toMatch(/Model "no-such-model" was not found at provider "groq"/);
+      expect((error as NotFoundError).error).toMatchObject({ type: 'invalid_request_error', code: 'model_not_found' });
+    });
+
+    it('fails with BadRequestError for n=2 and for fields it does not support', async () => {
+      const n = await openai.chat.completions
+        .create({ model: CHATTER_ID, messages: [{ role: 'user', content: 'Hi' }], n: 2 })
+        .catch((e: unknown) => e);
+      const tools = await openai.chat.completions
+        .create({
+          model: CHATTER_ID,
+          messages: [{ role: 'user', content: 'Hi' }],
+          tools: [{ type: 'function', function: { name: 'f' } }],
+        })
+        .catch((e: unknown) => e);
+
+      expect(n).toBeInstanceOf(BadRequestError);
+      expect((n as BadRequestError).message).toMatch(/n: n must be 1/);
+      expect(tools).toBeInstanceOf(BadRequestError);
+      expect((tools as BadRequestError).message).toMatch(/Unsupported field\(s\) "tools"/);
+      expect(upstream.requests).toHaveLength(0);
+    });
+
+    it('refuses a wrong API key with AuthenticationError (401)', async () => {
+      const stranger = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'tf_wrong', maxRetries: 0 });
+
+      const error = await stranger.models.list().catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(AuthenticationError);
+      expect((error as AuthenticationError).status).toBe(401);
+      expect((error as AuthenticationError).error).toMatchObject({ code: 'invalid_api_key' });
+    });
+
+    it('lists tokenflow/auto and the routable catalog models', async () => {
+      const ids = [];
+      for await (const listed of openai.models.list()) ids.push(listed.id);
+
+      expect(ids).toEqual(['tokenflow/auto', CODER_ID, CHATTER_ID]);
+      await expect(openai.models.retrieve(CHATTER_ID)).resolves.toMatchObject({ owned_by: 'groq' });
+    });
+  });
+
+  describe('with the openai Python package', () => {
+    const base = () => ({ base_url: `${gateway.url}/v1`, api_key: KEY });
+
+    it("streams the recording's text and usage", async () => {
+      const lines = await runPython({ ...base(), model: CHATTER_ID, include_usage: true });
+
+      expect(lines[0]).toMatchObject({ model: CHATTER_ID, tokenflow: { provider: 'groq', model: CHATTER.model } });
+      expect(textOf(lines)).toBe(expected.content);
+      expect(lines).toContainEqual({ usage: expectedUsage });
+      expect(lines).toContainEqual({ finish_reason: expected.finishReason });
+    });
+
+    it('streams tokenflow/auto from the routed model', async () => {
+      const lines = await runPython({ ...base(), model: 'tokenflow/auto', prompt: CODE_PROMPT });
+
+      expect(lines[0]).toMatchObject({ model: CODER_ID, tokenflow: { category: 'code' } });
+      expect(textOf(lines)).toBe(expectedFrom(CODER.model).content);
+    });
+
+    it('raises NotFoundError for an unknown model', async () => {
+      const lines = await runPython({ ...base(), model: 'groq/no-such-model' });
+
+      expect(lines).toEqual([
+        expect.objectContaining({ error: 'NotFoundError', status: 404, message: expect.stringMatching(/not found/) }),
+      ]);
+    });
+
+    it('aborts the upstream request when the stream is closed after two chunks', async () => {
+      upstream.use({ eventDelayMs: 5 });
+      const aborted = upstream.nextAbort();
+
+      const lines = await runPython({ ...base(), model: CHATTER_ID, close_after: 2 });
+
+      expect(lines.at(-1)).toEqual({ closed: true });
+      await withinOneSecond(aborted);
+    });
+  });
+});
+
+// No provider key: the ML service's SmolLM2 answers as the "local" provider.
+describe('the OpenAI-compatible endpoint with the local model', () => {
+  let ml: RunningMlService;
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    ml = await startMlService({ ML_GENERATOR_ENABLED: 'true' });
+    await ml.ready();
+    gateway = await startGateway({ ML_SERVICE_URL: ml.url });
+  }, 180_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+    await ml?.close();
+  });
+
+  it('streams text from local/smollm2-135m-instruct to the openai npm client', async () => {
+    const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const stream = await openai.chat.completions.create({
+      model: 'local/smollm2-135m-instruct',
+      messages: [{ role: 'user', content: 'What is the capital of France?' }],
+      max_tokens: 16,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+
+    const { chunks, text } = await collect(stream);
+
+    expect(text.trim().length).toBeGreaterThan(0);
+    expect(chunks[0]?.model).toBe('local/smollm2-135m-instruct');
+    expect(chunks.at(-1)?.usage?.completion_tokens).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('streams text from local/smollm2-135m-instruct to the openai Python package', async () => {
+    const lines = await runPython({
+      base_url: `${gateway.url}/v1`,
+      api_key: 'unused',
+      model: 'local/smollm2-135m-instruct',
+      prompt: 'What is the capital of France?',
+      max_tokens: 16,
+      include_usage: true,
+    });
+
+    expect(textOf(lines).trim().length).toBeGreaterThan(0);
+    expect(lines.find((line) => 'usage' in line)).toMatchObject({ usage: { completion_tokens: expect.any(Number) } });
+  }, 60_000);
+});
