@@ -164,7 +164,7 @@ function filesUnder(dir) {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath, entry.name))
-    .filter((file) => !/[\\/](node_modules|dist|test-results)[\\/]/.test(file))
+    .filter((file) => !/[\\/](node_modules|dist|test-results|test)[\\/]|\.test\.tsx?$/.test(file))
     .sort();
 }
 

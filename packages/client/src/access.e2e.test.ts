@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '@tokenflow/server';
 import {
   closedPort,
+  hashApiKey,
   type ReplayUpstream,
   type RunningGateway,
   startGateway,
@@ -22,10 +23,6 @@ import {
 const ALICE = 'tf_alice-key-0000000000000000000000000000000000000';
 const BOB = 'tf_bob-key-00000000000000000000000000000000000000000';
 const GROQ_KEY = 'gsk_planted_provider_key_1234567890';
-const sha256 = async (key: string) => {
-  const { createHash } = await import('node:crypto');
-  return `sha256:${createHash('sha256').update(key).digest('hex')}`;
-};
 
 let upstream: ReplayUpstream;
 let gateway: RunningGateway;
@@ -57,8 +54,8 @@ async function drain(c: TokenFlowClient, model = 'groq/openrouter-stream-with-na
 beforeAll(async () => {
   upstream = await startReplayUpstream();
   const keys = [
-    { name: 'alice', hash: await sha256(ALICE), limits: { requestsPerMinute: 1000, maxConnections: 2 } },
-    { name: 'bob', hash: await sha256(BOB), limits: { requestsPerMinute: 3, concurrentStreams: 1 } },
+    { name: 'alice', hash: hashApiKey(ALICE), limits: { requestsPerMinute: 1000, maxConnections: 2 } },
+    { name: 'bob', hash: hashApiKey(BOB), limits: { requestsPerMinute: 3, concurrentStreams: 1 } },
   ];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -176,7 +173,7 @@ describe('limits per key', () => {
     const fresh = await startGateway({
       GROQ_API_KEY: GROQ_KEY,
       GROQ_API_BASE_URL: upstream.baseURL,
-      TOKENFLOW_API_KEYS: JSON.stringify([{ name: 'bob', hash: await sha256(BOB), limits: { concurrentStreams: 1 } }]),
+      TOKENFLOW_API_KEYS: JSON.stringify([{ name: 'bob', hash: hashApiKey(BOB), limits: { concurrentStreams: 1 } }]),
     });
     try {
       upstream.use({ eventDelayMs: 20 });
@@ -229,7 +226,7 @@ describe('limits per key', () => {
 describe('limits shared through Redis (REDIS_URL)', () => {
   it("counts a key's requests across two gateway instances", async () => {
     const redis = await startRedisServer();
-    const keys = JSON.stringify([{ name: 'bob', hash: await sha256(BOB), limits: { requestsPerMinute: 2 } }]);
+    const keys = JSON.stringify([{ name: 'bob', hash: hashApiKey(BOB), limits: { requestsPerMinute: 2 } }]);
     const env = { GROQ_API_KEY: GROQ_KEY, GROQ_API_BASE_URL: upstream.baseURL, TOKENFLOW_API_KEYS: keys };
     const first = await startGateway({ ...env, REDIS_URL: redis.url });
     const second = await startGateway({ ...env, REDIS_URL: redis.url });

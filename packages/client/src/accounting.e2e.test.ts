@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectedFrom, RECORDINGS, type RecordingName } from '@tokenflow/server/test-utils';
+import { expectedFrom, hashApiKey, RECORDINGS, type RecordingName } from '@tokenflow/server/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTokenFlowClient, type GenerateEvent, streamGenerate, type TokenFlowClient } from './index.ts';
@@ -15,7 +14,6 @@ const KEYS = {
   dave: 'tf_dave-accounting-00000000000000000000000000000000',
 } as const;
 type KeyName = keyof typeof KEYS;
-const sha256 = (key: string) => `sha256:${createHash('sha256').update(key).digest('hex')}`;
 
 const providerOf = (name: RecordingName) => (name.startsWith('groq') ? 'groq' : 'openrouter');
 // Known prices for the recordings' model ids. OpenRouter's are listed too, to show its reported cost wins.
@@ -68,7 +66,7 @@ beforeAll(async () => {
   writeFileSync(catalogPath, JSON.stringify(CATALOG));
   stack = await startStack({
     TOKENFLOW_CATALOG: catalogPath,
-    TOKENFLOW_API_KEYS: JSON.stringify(Object.entries(KEYS).map(([name, key]) => ({ name, hash: sha256(key) }))),
+    TOKENFLOW_API_KEYS: JSON.stringify(Object.entries(KEYS).map(([name, key]) => ({ name, hash: hashApiKey(key) }))),
   });
 });
 afterEach(async () => {

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   closedPort,
+  hashApiKey,
   type ReplayUpstream,
   type RunningGateway,
   startGateway,
@@ -56,7 +56,6 @@ function sum(samples: Sample[], name: string, labels: Record<string, string> = {
 
 const OPS = 'tf_ops-key-000000000000000000000000000000000000000';
 const LIMITED = 'tf_limited-key-0000000000000000000000000000000000000';
-const sha256 = (key: string) => `sha256:${createHash('sha256').update(key).digest('hex')}`;
 
 // Models are named after recordings, so the replay upstream answers each with its stream.
 const ANSWERING = { provider: 'openrouter', model: 'openrouter-stream-with-native-options' } as const;
@@ -130,8 +129,8 @@ beforeAll(async () => {
     LOCAL_PROVIDER: 'off',
     TOKENFLOW_CATALOG: join(dir, 'catalog.json'),
     TOKENFLOW_API_KEYS: JSON.stringify([
-      { name: 'ops', hash: sha256(OPS) },
-      { name: 'limited', hash: sha256(LIMITED), limits: { requestsPerMinute: 1 } },
+      { name: 'ops', hash: hashApiKey(OPS) },
+      { name: 'limited', hash: hashApiKey(LIMITED), limits: { requestsPerMinute: 1 } },
     ]),
     UPSTREAM_RETRY_ATTEMPTS: '0',
     BREAKER_FAILURE_THRESHOLD: '1000',
@@ -168,7 +167,7 @@ describe('GET /metrics', () => {
 
   it('serves scrapes without a key when METRICS_PUBLIC=1, while tRPC still asks for one', async () => {
     const open = await startGateway({
-      TOKENFLOW_API_KEYS: JSON.stringify([{ name: 'ops', hash: sha256(OPS) }]),
+      TOKENFLOW_API_KEYS: JSON.stringify([{ name: 'ops', hash: hashApiKey(OPS) }]),
       METRICS_PUBLIC: '1',
     });
     try {

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -7,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   expectedFrom,
+  hashApiKey,
   type ReplayUpstream,
   type RunningGateway,
   type RunningMlService,
@@ -91,9 +91,7 @@ describe('the OpenAI-compatible endpoint, through the official openai clients, t
     gateway = await startGateway({
       ML_SERVICE_URL: ml.url,
       TOKENFLOW_CATALOG: catalogPath,
-      TOKENFLOW_API_KEYS: JSON.stringify([
-        { name: 'sdk', hash: `sha256:${createHash('sha256').update(KEY).digest('hex')}` },
-      ]),
+      TOKENFLOW_API_KEYS: JSON.stringify([{ name: 'sdk', hash: hashApiKey(KEY) }]),
       GROQ_API_KEY: 'gsk-test-0123456789',
       GROQ_API_BASE_URL: upstream.baseURL,
       OPENROUTER_API_KEY: 'sk-or-test-0123456789',

@@ -3,7 +3,7 @@ import type { AnyRouter } from '@trpc/server';
 import { observable } from '@trpc/server/observable';
 
 /** How the gateway closed the WebSocket when it refused it, rather than lost it. */
-export interface Refusal {
+interface Refusal {
   code: number;
   reason: string;
 }
@@ -56,7 +56,8 @@ export class RefusalWatch {
 }
 
 function refusalError(refusal: Refusal) {
-  const { message, ...data } = REFUSALS[refusal.code] ?? { code: 'CLIENT_CLOSED_REQUEST', httpStatus: 499 };
+  // readRefusal only makes refusals for codes in the table.
+  const { message, ...data } = REFUSALS[refusal.code] as (typeof REFUSALS)[number];
   return TRPCClientError.from({
     error: { message: refusal.reason || message || data.code, code: -32001, data },
   } as Parameters<typeof TRPCClientError.from>[0]);

@@ -87,7 +87,7 @@ export const envSchema = z.object({
 const SECRET_NAMES = /KEY|TOKEN|SECRET|PASSWORD|REDIS_URL/;
 
 /** 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach. */
-export function isLoopback(host: string) {
+function isLoopback(host: string) {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 const EXTRA_PROVIDER = /^TOKENFLOW_PROVIDER_([A-Z0-9_]+)_(BASE_URL|API_KEY)$/;

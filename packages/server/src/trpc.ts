@@ -5,11 +5,10 @@ import type { UsageLedger } from './accounting/usage-ledger.ts';
 import type { Principal } from './auth/api-keys.ts';
 import type { Config } from './config.ts';
 import type { Connection, Lifecycle } from './lifecycle.ts';
-import { type RateLimiter, RateLimitStoreUnavailable } from './limits/index.ts';
-import { RetryLater, refusal, retryLater } from './limits/refusal.ts';
+import { hasLimits, type RateLimiter, RateLimitStoreUnavailable } from './limits/index.ts';
+import { causeDetails, refusal, retryLater } from './limits/refusal.ts';
 import type { GatewayMetrics } from './metrics/index.ts';
 import type { MlClient } from './ml/client.ts';
-import { UpstreamFailure } from './providers/errors.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
 import type { Catalog } from './routing/catalog.ts';
 
@@ -57,30 +56,18 @@ const t = initTRPC.context<GatewayContext>().create({
       message: publicMessage(error),
       data: {
         ...shape.data,
-        upstream: error.cause instanceof UpstreamFailure ? error.cause.details : null,
-        // When the same request may succeed: a rate limit's window, or the provider's Retry-After.
-        retryAfterMs:
-          error.cause instanceof RetryLater
-            ? error.cause.retryAfterMs
-            : error.cause instanceof UpstreamFailure
-              ? error.cause.details.retryAfterMs
-              : null,
+        ...causeDetails(error.cause),
       },
     };
   },
 });
-
-const hasRateLimits = ({ limits }: Principal) =>
-  limits.requestsPerMinute !== undefined ||
-  limits.concurrentStreams !== undefined ||
-  limits.tokensPerMinute !== undefined;
 
 /**
  * Counts one call against the caller's limits, or throws TOO_MANY_REQUESTS with
  * `retryAfterMs`. Resolves to the function that gives a stream's slot back.
  */
 export async function admit(ctx: GatewayContext, stream: boolean): Promise<() => Promise<void>> {
-  if (!hasRateLimits(ctx.principal)) return async () => {};
+  if (!hasLimits(ctx.principal.limits)) return async () => {};
   try {
     const admission = await ctx.limiter.admit(ctx.principal.name, ctx.principal.limits, { stream });
     if (!admission.ok) {

@@ -5,3 +5,4 @@ export * from './recordings.ts';
 export * from './redis-server.ts';
 export * from './replay-upstream.ts';
 export * from './start-gateway.ts';
+export { hashApiKey } from '../src/auth/api-keys.ts';

@@ -181,9 +181,7 @@ def openai_router(
                 "object": "chat.completion",
                 "created": created,
                 "model": generator.model_id,
-                "choices": [
-                    {"index": 0, "message": message, "finish_reason": result.finish_reason}
-                ],
+                "choices": [{"index": 0, "message": message, "finish_reason": result.final_reason}],
                 "usage": usage(),
             }
 

@@ -31,8 +31,4 @@ export class ConnectionCounter {
       else this.open.delete(principal.name);
     };
   }
-
-  count(name: string) {
-    return this.open.get(name) ?? 0;
-  }
 }

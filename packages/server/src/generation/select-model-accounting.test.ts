@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedFrom, type ReplayUpstream, startReplayUpstream } from '../../test-utils/index.ts';
 import { loadConfig } from '../config.ts';
-import type { MlClient } from '../ml/client.ts';
 import type { CompressResult } from '../ml/schemas.ts';
 import { createProviderRegistry } from '../providers/registry.ts';
 import type { Catalog } from '../routing/catalog.ts';
-import type { SelectModelEvent } from './events.ts';
 import type { SelectModelInput } from './input.ts';
-import { runSelectModel } from './select-model.ts';
+import { catalogModel, collectSelectModel, stubMl } from './select-model.test-kit.ts';
 
 // A Groq recording: its usage chunk has tokens but no cost, so the catalog prices it.
 const RECORDING = 'groq-thinking-part-iter-0';
@@ -21,18 +19,9 @@ beforeAll(async () => {
 });
 afterAll(() => Promise.all([cheap.close(), pricey.close()]));
 
-const catalogModel = (provider: string, rank: number, price: typeof CHEAP) => ({
-  provider,
-  model: RECORDING,
-  categories: { general: rank },
-  contextWindow: 100_000,
-  price,
-  supportsReasoning: false,
-  supportsTools: false,
-});
 const catalog: Catalog = {
   defaultCategory: 'general',
-  models: [catalogModel('cheap', 1, CHEAP), catalogModel('pricey', 2, PRICEY)],
+  models: [catalogModel('cheap', RECORDING, 1, CHEAP), catalogModel('pricey', RECORDING, 2, PRICEY)],
 };
 
 const COMPRESSED: CompressResult = {
@@ -46,12 +35,7 @@ const COMPRESSED: CompressResult = {
   elapsedMs: 1,
 };
 // Classification is unavailable (routing uses the default category); compression answers.
-const ml: MlClient = {
-  classify: () => Promise.reject(new Error('ML service down')),
-  compress: async () => COMPRESSED,
-  readiness: async () => ({ ready: false, error: 'down' }),
-  breaker: () => ({ state: 'closed', failures: 0, retryInMs: null }),
-};
+const ml = stubMl({ compress: async () => COMPRESSED });
 
 const registry = () =>
   createProviderRegistry(
@@ -64,18 +48,7 @@ const registry = () =>
   );
 
 async function endOf(input: SelectModelInput) {
-  const events: SelectModelEvent[] = [];
-  const stream = runSelectModel(input, {
-    registry: registry(),
-    ml,
-    catalog,
-    policy: { confidenceThreshold: 0.3, defaultMaxTokens: 256 },
-    classifyTimeoutMs: 1000,
-    timeouts: { firstTokenMs: 5000, idleMs: 5000 },
-    requestId: 'r1',
-    signal: new AbortController().signal,
-  });
-  for await (const event of stream) events.push(event);
+  const events = await collectSelectModel(input, { registry: registry(), ml, catalog });
   const end = events.at(-1);
   if (end?.type !== 'end') throw new Error(`the stream ended with ${end?.type}`);
   return { end, events };

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedFrom, type ReplayUpstream, startReplayUpstream } from '../../test-utils/index.ts';
 import { loadConfig } from '../config.ts';
-import type { MlClient } from '../ml/client.ts';
-import { createProviderRegistry } from '../providers/registry.ts';
+import { createProviderRegistry, type ProviderRegistry } from '../providers/registry.ts';
 import type { Catalog } from '../routing/catalog.ts';
-import type { SelectModelEvent } from './events.ts';
-import { runSelectModel } from './select-model.ts';
+import { catalogModel, collectSelectModel, stubMl } from './select-model.test-kit.ts';
 
 const RECORDING = 'openrouter-stream-with-native-options';
 
@@ -16,44 +14,13 @@ beforeAll(async () => {
 });
 afterAll(() => Promise.all([first.close(), second.close()]));
 
-const catalogModel = (provider: string, rank: number) => ({
-  provider,
-  model: RECORDING,
-  categories: { general: rank },
-  contextWindow: 100_000,
-  price: { inputPerMTok: 0, outputPerMTok: 0 },
-  supportsReasoning: false,
-  supportsTools: false,
-});
-const catalog: Catalog = { defaultCategory: 'general', models: [catalogModel('first', 1), catalogModel('second', 2)] };
-
-// Classification is unavailable, so routing uses the default category: no Python service needed.
-const unavailable = () => Promise.reject(new Error('ML service down'));
-const ml: MlClient = {
-  classify: unavailable,
-  compress: unavailable,
-  readiness: async () => ({ ready: false, error: 'down' }),
-  breaker: () => ({ state: 'closed', failures: 0, retryInMs: null }),
+const catalog: Catalog = {
+  defaultCategory: 'general',
+  models: [catalogModel('first', RECORDING, 1), catalogModel('second', RECORDING, 2)],
 };
-
-async function collect(registry: ReturnType<typeof createProviderRegistry>) {
-  const events: SelectModelEvent[] = [];
-  const stream = runSelectModel(
-    { prompt: 'hi' },
-    {
-      registry,
-      ml,
-      catalog,
-      policy: { confidenceThreshold: 0.3, defaultMaxTokens: 256 },
-      classifyTimeoutMs: 1000,
-      timeouts: { firstTokenMs: 5000, idleMs: 5000 },
-      requestId: 'r1',
-      signal: new AbortController().signal,
-    },
-  );
-  for await (const event of stream) events.push(event);
-  return events;
-}
+// Classification is unavailable, so routing uses the default category: no Python service needed.
+const ml = stubMl();
+const collect = (registry: ProviderRegistry) => collectSelectModel({ prompt: 'hi' }, { registry, ml, catalog });
 
 describe('selectModel with circuit breakers', () => {
   it('falls back to the next candidate without calling a provider whose breaker is open', async () => {

@@ -16,13 +16,12 @@ import { Lifecycle } from '../lifecycle.ts';
 import { createRateLimiter } from '../limits/index.ts';
 import { createGatewayMetrics } from '../metrics/index.ts';
 import { createMlClient, mlClientOptions } from '../ml/client.ts';
-import { ML_SERVICE } from '../ml/errors.ts';
 import { createProviderRegistry } from '../providers/registry.ts';
 import { appRouter } from '../router/index.ts';
 import { loadCatalog } from '../routing/catalog.ts';
 import { startTracing } from '../telemetry/tracing.ts';
 import type { GatewayContext } from '../trpc.ts';
-import { readiness } from './health.ts';
+import { allBreakers, readiness } from './health.ts';
 import { serveMetrics } from './metrics.ts';
 import { handleOpenAi, sendOpenAiError } from './openai/routes.ts';
 import { readText, sendJson } from './respond.ts';
@@ -124,7 +123,13 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/metrics') {
-      void serveMetrics(req, res, { metrics, keys, isPublic: config.METRICS_PUBLIC || !keys.enabled });
+      // Key names and traffic are not for everyone to read: a scrape needs a key, unless METRICS_PUBLIC=1.
+      const allowed =
+        config.METRICS_PUBLIC ||
+        principalOr401(req, res, (error) =>
+          sendJson(res, 401, { code: 'UNAUTHORIZED', message: (error as Error).message }),
+        );
+      if (allowed) void serveMetrics(req, res, metrics);
       return;
     }
     if (path === '/readyz') {
@@ -180,7 +185,7 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     connections: () => wss.clients.size,
     streams: () => lifecycle.activeStreams,
     // The same breakers /readyz reports.
-    breakers: () => ({ ...services.registry.breakers(), [ML_SERVICE]: services.ml.breaker() }),
+    breakers: () => allBreakers(services.registry, services.ml),
   });
   applyWSSHandler({
     wss,

@@ -15,6 +15,14 @@ async function mlCheck(ml: MlClient): Promise<string> {
   return waiting.join('; ');
 }
 
+/** Every circuit breaker's state: each provider's and the ML service's. */
+export function allBreakers(
+  registry: Pick<ProviderRegistry, 'breakers'> | undefined,
+  ml: Pick<MlClient, 'breaker'>,
+): Record<string, BreakerSnapshot> {
+  return { ...registry?.breakers(), [ML_SERVICE]: ml.breaker() };
+}
+
 /**
  * Readiness for load balancers: the configuration loaded (the gateway would not
  * have started otherwise), the ML service has every model it serves loaded,
@@ -28,6 +36,5 @@ export async function readiness(lifecycle: Lifecycle, ml: MlClient, registry?: P
     shutdown: lifecycle.draining ? 'draining' : 'ok',
   };
   const ready = Object.values(checks).every((check) => check === 'ok');
-  const breakers: Record<string, BreakerSnapshot> = { ...registry?.breakers(), [ML_SERVICE]: ml.breaker() };
-  return { ready, checks, activeStreams: lifecycle.activeStreams, breakers };
+  return { ready, checks, activeStreams: lifecycle.activeStreams, breakers: allBreakers(registry, ml) };
 }

@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isTrackedEnvelope, TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
-import { RetryLater } from '../limits/refusal.ts';
-import { UpstreamFailure } from '../providers/errors.ts';
+import { causeDetails } from '../limits/refusal.ts';
 import { appRouter } from '../router/index.ts';
 import { createCallerFactory, type GatewayContext, publicMessage } from '../trpc.ts';
 import { eventStreamResponse, readJson, sendJson } from './respond.ts';
@@ -13,8 +12,7 @@ type Body = Record<string, unknown>;
 
 function errorBody(error: unknown) {
   const trpc = error instanceof TRPCError ? error : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: error });
-  const upstream = trpc.cause instanceof UpstreamFailure ? trpc.cause.details : null;
-  const retryAfterMs = trpc.cause instanceof RetryLater ? trpc.cause.retryAfterMs : (upstream?.retryAfterMs ?? null);
+  const { upstream, retryAfterMs } = causeDetails(trpc.cause);
   return {
     status: getHTTPStatusCodeFromError(trpc),
     body: { code: trpc.code, message: publicMessage(trpc), upstream, retryAfterMs },

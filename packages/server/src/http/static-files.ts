@@ -41,13 +41,15 @@ export function serveStatic(dir: string, req: IncomingMessage, res: ServerRespon
   }
   const relative = normalize(path === '/' ? 'index.html' : decodeURIComponent(path).slice(1));
   const file = join(dir, relative);
-  if (relative.startsWith('..') || !file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile()) {
+  const found =
+    relative.startsWith('..') || !file.startsWith(dir + sep) ? undefined : statSync(file, { throwIfNoEntry: false });
+  if (!found?.isFile()) {
     sendJson(res, 404, { code: 'NOT_FOUND', message: `No file ${path}.` });
     return true;
   }
   res.writeHead(200, {
     'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-    'content-length': statSync(file).size,
+    'content-length': found.size,
     // Vite names assets by content hash; the page itself must always be fresh.
     'cache-control': path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
     ...SECURITY_HEADERS,

@@ -5,6 +5,7 @@ import { createRedisRateLimiter } from './redis.ts';
 export { createMemoryRateLimiter, type MemoryRateLimiter } from './memory.ts';
 export {
   type Admission,
+  hasLimits,
   type KeyLimits,
   keyLimitsSchema,
   type LimiterLogger,

@@ -13,6 +13,10 @@ export type KeyLimits = z.infer<typeof keyLimitsSchema>;
 
 export type LimitName = 'requests' | 'streams' | 'tokens';
 
+/** A key with no limit set needs no counters: it is admitted without asking the store. */
+export const hasLimits = ({ requestsPerMinute, concurrentStreams, tokensPerMinute }: KeyLimits) =>
+  requestsPerMinute !== undefined || concurrentStreams !== undefined || tokensPerMinute !== undefined;
+
 export type Admission =
   /** release() gives the stream slot back; it is idempotent, never rejects, and a no-op for non-streams. */
   { ok: true; release(): Promise<void> } | { ok: false; limit: LimitName; retryAfterMs: number; message: string };

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import {
   type Admission,
   admitted,
+  hasLimits,
   type KeyLimits,
   type LimiterLogger,
   once,
@@ -173,9 +174,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
     async admit(key: string, limits: KeyLimits, { stream }: { stream: boolean }): Promise<Admission> {
       const { requestsPerMinute, tokensPerMinute, concurrentStreams } = limits;
       // A key without limits needs no counters, so it is admitted even while Redis is down.
-      if (requestsPerMinute === undefined && tokensPerMinute === undefined && concurrentStreams === undefined) {
-        return admitted;
-      }
+      if (!hasLimits(limits)) return admitted;
       const keys = keysOf(key);
       const takesSlot = stream && concurrentStreams !== undefined;
       const slot = takesSlot ? `${instance}:${nextSlot++}` : '';

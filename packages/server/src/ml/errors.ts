@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { HTTPError, ParseError, RequestError, TimeoutError } from 'got';
-import { type FailureKind, retryAfterMs, UpstreamFailure } from '../providers/errors.ts';
+import { type FailureKind, redact, retryAfterMs, UpstreamFailure } from '../providers/errors.ts';
 
 /** Names the ML service in `error.data.upstream.provider`. */
 export const ML_SERVICE = 'ml-service';
@@ -26,7 +26,7 @@ function detailOf(error: HTTPError, secrets: string[]): string {
       : typeof body === 'string' && body.length > 0
         ? body.slice(0, 500)
         : error.message;
-  return secrets.reduce((text, secret) => text.replaceAll(secret, '[redacted]'), detail);
+  return redact(detail, secrets);
 }
 
 /** The one place where a failed call to the ML service becomes a TRPCError. */

@@ -106,7 +106,8 @@ export function retryAfterMs(headers: Headers | undefined, now = Date.now()): nu
   return Number.isNaN(date) ? null : Math.max(0, date - now);
 }
 
-function redact(text: string, secrets: string[]) {
+/** `text` with every secret of 8 characters or more blanked out. */
+export function redact(text: string, secrets: string[]) {
   return secrets.reduce((out, secret) => (secret.length >= 8 ? out.replaceAll(secret, '[redacted]') : out), text);
 }
 

@@ -1,7 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
-import { RetryLater } from '../../limits/refusal.ts';
-import { UpstreamFailure } from '../../providers/errors.ts';
+import { causeDetails } from '../../limits/refusal.ts';
 import { publicMessage } from '../../trpc.ts';
 
 /** OpenAI's status, `type` and `code` for each TRPCError code; others keep tRPC's status. */
@@ -29,8 +28,7 @@ const OPENAI_ERRORS: Partial<Record<TRPCError['code'], { status: number; type: s
 /** Any error as OpenAI's `{ error: { message, type, code } }`, with its status and Retry-After. */
 export function openAiError(error: unknown) {
   const trpc = error instanceof TRPCError ? error : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: error });
-  const upstream = trpc.cause instanceof UpstreamFailure ? trpc.cause.details : null;
-  const retryAfterMs = trpc.cause instanceof RetryLater ? trpc.cause.retryAfterMs : (upstream?.retryAfterMs ?? null);
+  const { upstream, retryAfterMs } = causeDetails(trpc.cause);
   const mapped = OPENAI_ERRORS[trpc.code] ?? {
     status: getHTTPStatusCodeFromError(trpc),
     type: 'server_error',
