@@ -1,3 +1,4 @@
+export { hashApiKey } from '../src/auth/api-keys.ts';
 export * from './fault-proxy.ts';
 export * from './ml-service.ts';
 export * from './ml-service-at.ts';
@@ -5,4 +6,3 @@ export * from './recordings.ts';
 export * from './redis-server.ts';
 export * from './replay-upstream.ts';
 export * from './start-gateway.ts';
-export { hashApiKey } from '../src/auth/api-keys.ts';
