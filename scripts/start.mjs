@@ -2,7 +2,7 @@
 // gateway in this terminal with prefixed, readable logs. Ctrl-C stops both.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseEnv } from 'node:util';
 import { formatLogLine, paint } from './lib/log-format.mjs';
@@ -17,6 +17,11 @@ const env = { ...dotEnv, ...process.env };
 env.ML_PORT ??= '8001';
 env.ML_SERVICE_URL ??= `http://127.0.0.1:${env.ML_PORT}`;
 env.PORT ??= '8000';
+// The services run in their own package folders: a file path given relative to the
+// repository root (as in .env) must still point at the same file there.
+for (const name of ['TOKENFLOW_ROUTES', 'TOKENFLOW_CATALOG']) {
+  if (env[name] && !isAbsolute(env[name])) env[name] = resolve(root, env[name]);
+}
 
 const services = [
   { name: 'ml', color: 36, command: venvPython, args: ['-m', 'tokenflow_ml'], cwd: mlDir },

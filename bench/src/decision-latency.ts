@@ -12,7 +12,7 @@ const CATEGORIES = ['reasoning', 'code', 'function-calling', 'text-to-text', 'cr
 const PROMPT = 'Write a Python function that merges two sorted lists into one sorted list.';
 
 export interface DecisionRow {
-  backend: 'embedding' | 'nli';
+  backend: 'embedding' | 'embedding-similarity' | 'nli';
   categories: number;
   /** selectModel's time to first token minus generate's, each round. */
   addedMs: Summary;
@@ -47,7 +47,13 @@ export async function decisionLatency(rounds: number): Promise<DecisionRow[]> {
     }),
   );
   const backends = {
+    // The trained head over the categories it knows (the default), and zero-shot similarity alone.
     embedding: { ML_CLASSIFIER_BACKEND: 'embedding', ML_CLASSIFIER_MODEL: bundledMiniLM() },
+    'embedding-similarity': {
+      ML_CLASSIFIER_BACKEND: 'embedding',
+      ML_CLASSIFIER_MODEL: bundledMiniLM(),
+      ML_ROUTING_HEAD: 'off',
+    },
     nli: { ML_CLASSIFIER_BACKEND: 'nli', ML_CLASSIFIER_MODEL: benchModel('nli-large') },
   } as const;
   const rows: DecisionRow[] = [];
@@ -91,7 +97,9 @@ export async function decisionLatency(rounds: number): Promise<DecisionRow[]> {
         for (let k = 1; k <= CATEGORIES.length; k += 1) {
           const added: number[] = [];
           const base: number[] = [];
-          for (let r = 0; r < rounds; r += 1) {
+          // NLI takes seconds a call; the embedding rows can afford a steadier median.
+          const settingRounds = backend === 'nli' ? rounds : rounds * 4;
+          for (let r = 0; r < settingRounds; r += 1) {
             // Alternate which goes first, so neither always meets a warmer machine.
             let chosen: number;
             let plain: number;

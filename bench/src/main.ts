@@ -98,14 +98,16 @@ if (wanted('gateway')) {
 }
 
 if (wanted('decision')) {
-  process.stderr.write('selectModel decision latency: embedding (MiniLM) and NLI (BART-large-shaped)\n');
+  process.stderr.write(
+    'selectModel decision latency: embedding (MiniLM, trained head and similarity only) and NLI (BART-large-shaped)\n',
+  );
   const decision = await decisionLatency(quick ? 3 : 10);
   console.log("\nselectModel decision latency: its time to first token minus generate's (ms)");
-  console.log('backend    categories  added p50  p95      p99      | generate ttft p50');
+  console.log('backend               categories  added p50  p95      p99      | generate ttft p50');
   for (const row of decision) {
     const a = row.addedMs;
     console.log(
-      `${row.backend.padEnd(10)} ${String(row.categories).padStart(10)} ${cell(a.p50)}  ${cell(a.p95)}  ${cell(a.p99)}  | ${cell(row.generateTtftMs.p50)}`,
+      `${row.backend.padEnd(21)} ${String(row.categories).padStart(10)} ${cell(a.p50)}  ${cell(a.p95)}  ${cell(a.p99)}  | ${cell(row.generateTtftMs.p50)}`,
     );
   }
   results.decisionLatency = decision;

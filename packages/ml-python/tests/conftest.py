@@ -42,6 +42,11 @@ class Service:
         self.url = url
         self.process = process
 
+    def stop(self) -> None:
+        """Ends the service now, so services do not pile up until the session's end."""
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
     def wait_ready(self, timeout: float = 120) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -43,10 +43,13 @@ export const envSchema = z.object({
   // Sent as a bearer token to the ML service when set.
   ML_SERVICE_TOKEN: z.string().min(16).optional(),
   TOKENFLOW_CATALOG: z.string().min(1).optional(),
+  // A team's own categories (the ML service reads the same file); the catalog must rank models for each.
+  TOKENFLOW_ROUTES: z.string().min(1).optional(),
   // The ML service's own model as provider "local": routed to only when no remote
   // provider has a key (auto), as a last resort as well (always), or not at all (off).
   LOCAL_PROVIDER: z.enum(['auto', 'always', 'off']).default('auto'),
-  ROUTING_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.3),
+  // The default head's confidences are calibrated probabilities: 0.5 means "more likely right than wrong".
+  ROUTING_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
   // selectModel waits this long for a category, then routes to the default one.
   ROUTING_CLASSIFY_TIMEOUT_MS: positiveMs.default(300),
   ROUTING_DEFAULT_MAX_TOKENS: z.coerce.number().int().min(1).max(1_000_000).default(1024),

@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from . import __version__
 from .access_log import RequestIdMiddleware
 from .body_limit import BodyLimitMiddleware
-from .classification import Classifier, EmbeddingClassifier, NliClassifier
+from .classification import Classifier
 from .compression import Compressor, UnsupportedOption, create_compressor
 from .inference_pool import Busy, InferencePool
 from .local_generation import LocalGenerator
@@ -22,6 +22,7 @@ from .local_model import LOCAL_MODEL_ID
 from .metrics import Endpoint, ServiceMetrics, estimate_tokens, model_label
 from .model_slots import ModelSlot, NotReady, load_in_background
 from .openai_api import openai_error, openai_router
+from .routing.serving import create_classifier
 from .schemas import (
     ClassifyRequest,
     ClassifyResponse,
@@ -64,9 +65,7 @@ def create_app(
         name="classifier",
         backend=settings.classifier_backend,
         model=settings.classifier_model_id(),
-        loader=lambda: (
-            NliClassifier if settings.classifier_backend == "nli" else EmbeddingClassifier
-        )(settings.classifier_model_id(), settings.device),
+        loader=lambda: create_classifier(settings),
     )
     compressor: ModelSlot[Compressor] = ModelSlot(
         name="compressor",

@@ -19,6 +19,7 @@ import { createMlClient, mlClientOptions } from '../ml/client.ts';
 import { createProviderRegistry } from '../providers/registry.ts';
 import { appRouter } from '../router/index.ts';
 import { loadCatalog } from '../routing/catalog.ts';
+import { checkCatalogAgainstRoutes, readRouteNames } from '../routing/routes.ts';
 import { startTracing } from '../telemetry/tracing.ts';
 import type { GatewayContext } from '../trpc.ts';
 import { allBreakers, readiness } from './health.ts';
@@ -61,6 +62,15 @@ export function createGateway(config: Config, logger: Logger): Gateway {
   const lifecycle = new Lifecycle();
   const webDir = resolve(config.WEB_DIST_DIR ?? DEFAULT_WEB_DIR);
   const catalog = loadCatalog(config.TOKENFLOW_CATALOG);
+  if (config.TOKENFLOW_ROUTES) {
+    const unreachable = checkCatalogAgainstRoutes(catalog, readRouteNames(config.TOKENFLOW_ROUTES));
+    if (unreachable.length > 0) {
+      logger.warn(
+        { categories: unreachable },
+        'the catalog ranks models for categories outside TOKENFLOW_ROUTES: only a caller-sent possibleCategories reaches them',
+      );
+    }
+  }
   // Its own registry, not prom-client's global one: tests run several gateways in one process.
   const metrics = createGatewayMetrics({ knownModels: catalog.models });
   const stopTracing = startTracing({

@@ -1,0 +1,1 @@
+"""Routing quality: labelled prompt sets, route files, the trained head, and its tooling."""

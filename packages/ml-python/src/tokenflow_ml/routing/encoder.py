@@ -1,0 +1,52 @@
+"""The sentence encoder under both routing methods (similarity and the trained head).
+
+ONNX Runtime where the model allows (a local mean-pooling folder such as the
+bundled MiniLM), sentence-transformers on PyTorch otherwise: same embeddings.
+"""
+
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ..settings import PACKAGE_ROOT
+from .clipping import clip
+from .onnx_encoder import OnnxSentenceEncoder, supports_onnx
+
+
+class Encoder(Protocol):
+    dimensions: int
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+class TorchSentenceEncoder:
+    def __init__(self, model: str, device: str) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(model, device=device)
+        self.dimensions = int(self._model.get_embedding_dimension())
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        # No progress bar: tqdm's lines would break the service's JSON logs.
+        return self._model.encode(
+            [clip(self._model.tokenizer, text) for text in texts],
+            batch_size=32,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+
+
+def onnx_cache_dir() -> Path:
+    configured = os.environ.get("ML_MODELS_DIR")
+    return (Path(configured) if configured else PACKAGE_ROOT / ".cache" / "models") / "onnx"
+
+
+def load_encoder(
+    model: str, device: str = "cpu", runtime: str = "onnx", threads: int | None = None
+) -> Encoder:
+    if runtime == "onnx" and device == "cpu" and supports_onnx(model):
+        return OnnxSentenceEncoder(model, onnx_cache_dir(), threads or os.cpu_count() or 1)
+    return TorchSentenceEncoder(model, device)

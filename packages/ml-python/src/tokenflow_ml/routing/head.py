@@ -1,0 +1,204 @@
+"""The trained routing head: a calibrated linear classifier over sentence embeddings.
+
+The artefact is one small JSON file, versioned by its format and checked at
+load: the encoder that made the embeddings (dimensions and a fingerprint: the
+embedding of a fixed sentence), the labels, and a hash over the whole content,
+so a head never silently scores embeddings it was not trained on.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .features import LexicalFeatures, unpack
+
+HEAD_FORMAT = "tokenflow-routing-head/1"
+DEFAULT_HEAD_PATH = Path(__file__).with_name("default_head.json")
+FINGERPRINT_TEXT = "TokenFlow routing head: encoder fingerprint sentence."
+FINGERPRINT_DIMS = 16
+# Embeddings of one sentence differ by ~1e-7 across thread counts; another model by ~1e-1.
+FINGERPRINT_TOLERANCE = 1e-3
+
+
+class HeadError(ValueError):
+    """A head that cannot be used with this encoder or these categories."""
+
+
+class EncoderIdentity(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(description="The encoder the head was trained on, for messages.")
+    dimensions: int = Field(ge=1)
+    fingerprint: list[float] = Field(min_length=1, max_length=64)
+
+
+class TrainingSource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["default", "routes"]
+    files: list[str]
+    sha256: str = Field(
+        description="Of the data the head was trained on (a routes file: its bytes)."
+    )
+    examples: int
+
+
+class TrainingReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    features: Literal["embedding", "embedding+ngrams"]
+    regularisation_c: float
+    validation: Literal["split", "cross-validation"]
+    validation_accuracy: float
+    validation_ece_before: float
+    validation_ece_after: float
+
+
+class LexicalSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    vocabulary: list[str] = Field(description="Character n-grams, in weight-column order.")
+    idf: str = Field(description="Packed inverse document frequencies (features.pack).")
+
+
+class RoutingHead(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["tokenflow-routing-head/1"] = HEAD_FORMAT
+    encoder: EncoderIdentity
+    labels: list[str] = Field(min_length=2)
+    embedding_scale: float = Field(gt=0, description="What the embedding is multiplied by.")
+    lexical: LexicalSpec | None = None
+    weights: str = Field(description="Packed labels x (dimensions + n-grams) matrix.")
+    bias: list[float]
+    temperature: float = Field(gt=0)
+    source: TrainingSource
+    training: TrainingReport
+    sha256: str = ""
+
+    def content_hash(self) -> str:
+        body = self.model_dump(exclude={"sha256"})
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+    def sealed(self) -> "RoutingHead":
+        return self.model_copy(update={"sha256": self.content_hash()})
+
+    def features(self) -> int:
+        return self.encoder.dimensions + (len(self.lexical.vocabulary) if self.lexical else 0)
+
+
+class HeadScorer:
+    """Logits of the head's labels for a prompt, from its embedding and its text."""
+
+    def __init__(self, head: RoutingHead) -> None:
+        self.labels = head.labels
+        self.index = {label: i for i, label in enumerate(head.labels)}
+        self.temperature = head.temperature
+        self.scale = head.embedding_scale
+        weights = unpack(head.weights, len(head.labels) * head.features())
+        weights = weights.reshape(len(head.labels), head.features())
+        dims = head.encoder.dimensions
+        self._dense, self._sparse = weights[:, :dims], weights[:, dims:]
+        self._bias = np.asarray(head.bias, dtype=np.float32)
+        self._lexical = (
+            LexicalFeatures(
+                head.lexical.vocabulary, unpack(head.lexical.idf, len(head.lexical.vocabulary))
+            )
+            if head.lexical
+            else None
+        )
+
+    def logits(self, embedding: np.ndarray, text: str) -> np.ndarray:
+        out = self._dense @ (embedding * self.scale) + self._bias
+        if self._lexical is not None:
+            row = self._lexical.transform([text])
+            out = out + self._sparse[:, row.indices] @ row.data
+        return out
+
+
+def fingerprint(embed_one) -> list[float]:
+    """The first dimensions of a fixed sentence's embedding: cheap, and unique to the weights."""
+    vector = np.asarray(embed_one(FINGERPRINT_TEXT), dtype=np.float64)
+    return [round(float(v), 6) for v in vector[:FINGERPRINT_DIMS]]
+
+
+def save_head(head: RoutingHead, path: Path) -> None:
+    """Writes beside the target and renames, so a crash leaves the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = head.sealed().model_dump_json(indent=1) + "\n"
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a head is not a secret
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_head(path: Path) -> RoutingHead:
+    """Reads a head and checks it is whole; `check_head` then checks it fits the encoder."""
+    try:
+        head = RoutingHead.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        raise HeadError(
+            f"no routing head at {path}: train one with `npm run classifier:train`"
+        ) from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise HeadError(
+            f"{path} is not a routing head of format {HEAD_FORMAT} ({where}: {first['msg']})"
+        ) from None
+    if head.sha256 != head.content_hash():
+        raise HeadError(
+            f"{path} was changed after training (its sha256 does not match): train it again"
+        )
+    try:
+        unpack(head.weights, len(head.labels) * head.features())
+        if head.lexical:
+            unpack(head.lexical.idf, len(head.lexical.vocabulary))
+    except ValueError as error:
+        raise HeadError(
+            f"{path}: its weights do not fit its labels and features ({error})"
+        ) from None
+    if len(head.bias) != len(head.labels):
+        raise HeadError(f"{path}: {len(head.bias)} biases for {len(head.labels)} labels")
+    return head
+
+
+def check_head(
+    head: RoutingHead, *, path: Path, dimensions: int, probe: list[float], labels: list[str]
+) -> None:
+    """Refuses a head made for another encoder or another set of categories."""
+    if dimensions != head.encoder.dimensions:
+        raise HeadError(
+            f"{path} was trained on {head.encoder.label} ({head.encoder.dimensions} dimensions), "
+            f"but the classifier model gives {dimensions}: train the head again for this model "
+            "(npm run classifier:train -- --model MODEL), or set ML_ROUTING_HEAD=off"
+        )
+    drift = max(abs(a - b) for a, b in zip(head.encoder.fingerprint, probe, strict=False))
+    if drift > FINGERPRINT_TOLERANCE:
+        raise HeadError(
+            f"{path} was trained on {head.encoder.label}, and this classifier model embeds "
+            f"differently (fingerprint off by {drift:.3g}): train the head again for this model "
+            "(npm run classifier:train -- --model MODEL), or set ML_ROUTING_HEAD=off"
+        )
+    if sorted(head.labels) != sorted(labels):
+        raise HeadError(
+            f"{path} scores {', '.join(head.labels)}, but the categories served are "
+            f"{', '.join(labels)}: train the head again for them"
+        )
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)

@@ -1,0 +1,41 @@
+"""The classifier the service serves, from its settings: which categories, which head."""
+
+from pathlib import Path
+
+from ..categories import DEFAULT_CATEGORIES, CategorySpec
+from ..classification import Classifier, EmbeddingClassifier, NliClassifier
+from ..settings import Settings
+from .head import DEFAULT_HEAD_PATH
+from .routes import load_routes
+from .train import head_path_for_routes
+
+
+def served_categories(settings: Settings) -> dict[str, CategorySpec]:
+    if settings.routes_file is None:
+        return DEFAULT_CATEGORIES
+    routes = load_routes(settings.routes_file)
+    return {r.name: CategorySpec(r.description, tuple(r.examples)) for r in routes.categories}
+
+
+def head_path(settings: Settings) -> Path | None:
+    if settings.routing_head == "off":
+        return None
+    if settings.routing_head:
+        return Path(settings.routing_head)
+    if settings.routes_file is not None:
+        return head_path_for_routes(settings.routes_file)
+    return DEFAULT_HEAD_PATH
+
+
+def create_classifier(settings: Settings) -> Classifier:
+    model, categories = settings.classifier_model_id(), served_categories(settings)
+    if settings.classifier_backend == "nli":
+        return NliClassifier(model, settings.device, categories=categories)
+    return EmbeddingClassifier(
+        model,
+        settings.device,
+        categories=categories,
+        head=head_path(settings),
+        runtime=settings.classifier_runtime,
+        threads=settings.torch_threads,
+    )

@@ -1,0 +1,152 @@
+"""`npm run classifier:train`: a team's routes become a head; bad input leaves nothing behind."""
+
+import json
+
+import pytest
+from routing_fixtures import SUPPORT_ROUTES, write_routes
+
+from tokenflow_ml.categories import CategorySpec
+from tokenflow_ml.classification import EmbeddingClassifier
+from tokenflow_ml.routing.head import HeadError, load_head, save_head
+from tokenflow_ml.routing.train import head_path_for_routes, main
+
+
+@pytest.fixture(scope="module")
+def trained_routes(tmp_path_factory, minilm_path):
+    directory = tmp_path_factory.mktemp("routes")
+    routes = write_routes(directory)
+    assert main(["--routes", str(routes), "--model", minilm_path]) == 0
+    return routes, head_path_for_routes(routes)
+
+
+def support_classifier(minilm_path, head):
+    categories = {
+        r["name"]: CategorySpec(r["description"], tuple(r["examples"]))
+        for r in SUPPORT_ROUTES["categories"]
+    }
+    return EmbeddingClassifier(minilm_path, categories=categories, head=head)
+
+
+def test_training_on_a_routes_file_writes_a_small_versioned_head_beside_it(trained_routes):
+    routes, head_path = trained_routes
+
+    head = load_head(head_path)
+
+    assert head_path == routes.with_name("support-routes.head.json")
+    assert head.format == "tokenflow-routing-head/1"
+    assert head.labels == ["billing", "shipping", "account"]
+    assert head.encoder.dimensions == 384
+    assert head.source.kind == "routes"
+    assert head.training.validation == "cross-validation"
+    assert head_path.stat().st_size < 100_000
+
+
+def test_a_head_trained_on_routes_sends_new_prompts_to_them(trained_routes, minilm_path):
+    _, head_path = trained_routes
+    classifier = support_classifier(minilm_path, head_path)
+
+    assert classifier.classify("I was charged 40 euros I did not expect", None, False)[0][0] == (
+        "billing"
+    )
+    assert classifier.classify("the delivery guy never showed up", None, False)[0][0] == "shipping"
+    assert classifier.classify("can't sign in, 2FA code rejected", None, False)[0][0] == "account"
+
+
+def test_training_twice_on_the_same_data_gives_the_same_head(trained_routes, minilm_path, tmp_path):
+    routes, head_path = trained_routes
+    again = tmp_path / "again.json"
+
+    assert main(["--routes", str(routes), "--model", minilm_path, "--out", str(again)]) == 0
+
+    assert load_head(again).weights == load_head(head_path).weights
+
+
+def test_a_head_edited_by_hand_is_refused_at_load(trained_routes, tmp_path):
+    _, head_path = trained_routes
+    edited = tmp_path / "edited.json"
+    body = json.loads(head_path.read_text())
+    body["bias"][0] += 1
+    edited.write_text(json.dumps(body))
+
+    with pytest.raises(HeadError, match="changed after training"):
+        load_head(edited)
+
+
+def test_a_head_made_for_another_encoder_is_refused_with_the_reason(
+    trained_routes, tmp_path, minilm_path
+):
+    _, head_path = trained_routes
+    head = load_head(head_path)
+    other = head.model_copy(
+        update={"encoder": head.encoder.model_copy(update={"fingerprint": [0.5] * 16})}
+    )
+    save_head(other, tmp_path / "other.head.json")
+
+    with pytest.raises(HeadError, match="embeds differently"):
+        support_classifier(minilm_path, tmp_path / "other.head.json")
+
+
+def test_a_head_for_other_categories_is_refused(trained_routes, minilm_path):
+    _, head_path = trained_routes
+
+    with pytest.raises(HeadError, match="train the head again for them"):
+        EmbeddingClassifier(minilm_path, head=head_path)  # the default categories
+
+
+BAD_FILES = {
+    "missing label": ('{"prompt": "hello"}\n', ":1: missing label"),
+    "unknown category": (
+        '{"prompt": "hi", "category": "general"}\n{"prompt": "x", "category": "poetry"}\n',
+        ":2: unknown category 'poetry'",
+    ),
+    "empty file": ("\n\n", "empty file"),
+    "wrong JSONL": ('{"prompt": "a", "category": "code"}\n[1, 2\n', ":2: not a JSON object"),
+    "blank prompt": ('{"prompt": "   ", "category": "code"}\n', ":1: prompt: Value error"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_training_data_gets_one_message_naming_the_line_and_writes_nothing(
+    case, tmp_path, capsys
+):
+    content, message = BAD_FILES[case]
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "train.jsonl").write_text(content)
+    (data / "validation.jsonl").write_text('{"prompt": "hi", "category": "general"}\n')
+    out = tmp_path / "head.json"
+
+    status = main(["--data-dir", str(data), "--out", str(out)])
+
+    error = capsys.readouterr().err
+    assert status == 2
+    assert message in error
+    assert str(data / "train.jsonl") in error
+    assert not out.exists()
+    assert list(tmp_path.glob(".head.json.*")) == []
+
+
+@pytest.mark.parametrize(
+    ("routes", "message"),
+    [
+        ({"categories": []}, "categories: List should have at least 2 items"),
+        (
+            {"categories": [{"name": "a", "description": "x", "examples": ["1"] * 5}] * 2},
+            "a category is listed twice: a",
+        ),
+        (
+            {"categories": [{"name": "a", "description": "x", "examples": ["only one"]}] * 2},
+            "categories.0.examples: List should have at least 5 items",
+        ),
+    ],
+)
+def test_a_bad_routes_file_is_refused_with_the_field_and_no_head_is_written(
+    routes, message, tmp_path, capsys
+):
+    path = write_routes(tmp_path, routes)
+
+    status = main(["--routes", str(path)])
+
+    assert status == 2
+    assert message in capsys.readouterr().err
+    assert not head_path_for_routes(path).exists()
