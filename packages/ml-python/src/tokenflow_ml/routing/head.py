@@ -117,8 +117,8 @@ class HeadScorer:
     def logits(self, embedding: np.ndarray, text: str) -> np.ndarray:
         out = self._dense @ (embedding * self.scale) + self._bias
         if self._lexical is not None:
-            row = self._lexical.transform([text])
-            out = out + self._sparse[:, row.indices] @ row.data
+            columns, values = self._lexical.row(text)
+            out = out + self._sparse[:, columns] @ values
         return out
 
 
