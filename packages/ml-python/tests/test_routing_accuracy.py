@@ -18,7 +18,7 @@ from tokenflow_ml.routing.train import DATA_DIR, data_digest
 CATEGORIES = ["reasoning", "code", "function-calling", "text-to-text", "creative", "general"]
 # The lower end of the 95% interval measured when the head was trained (see README):
 # a retrained head below it is worse beyond what 300 prompts can tell apart from noise.
-ACCURACY_FLOOR = 0.93
+ACCURACY_FLOOR = 0.92
 ECE_CEILING = 0.08
 
 

@@ -91,7 +91,7 @@ class EmbeddingClassifier:
         *,
         categories: dict[str, CategorySpec] | None = None,
         head: Path | None = None,
-        runtime: str = "onnx",
+        runtime: str = "onnx-int8",
         threads: int | None = None,
     ) -> None:
         self.model = model

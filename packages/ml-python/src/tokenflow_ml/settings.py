@@ -88,10 +88,11 @@ class Settings(BaseSettings):
     )
     # The perplexity method with the local SmolLM2 works offline; llmlingua2 with the
     # mBERT model (the seed's choice) is better where the Hugging Face Hub is reachable.
-    classifier_runtime: Literal["onnx", "torch"] = Field(
-        default="onnx",
-        description="How the embedding backend runs its encoder: ONNX Runtime (exported once "
-        "from the same weights, 2.4x faster on CPU) or PyTorch.",
+    classifier_runtime: Literal["onnx-int8", "onnx", "torch"] = Field(
+        default="onnx-int8",
+        description="How the embedding backend runs its encoder: ONNX Runtime in int8 (the "
+        "default head is trained on it), in fp32, or PyTorch; a head trained on one refuses "
+        "another whose embeddings differ.",
     )
     routes_file: Path | None = Field(
         default=None,

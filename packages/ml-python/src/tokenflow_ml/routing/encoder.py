@@ -45,8 +45,11 @@ def onnx_cache_dir() -> Path:
 
 
 def load_encoder(
-    model: str, device: str = "cpu", runtime: str = "onnx", threads: int | None = None
+    model: str, device: str = "cpu", runtime: str = "onnx-int8", threads: int | None = None
 ) -> Encoder:
-    if runtime == "onnx" and device == "cpu" and supports_onnx(model):
-        return OnnxSentenceEncoder(model, onnx_cache_dir(), threads or os.cpu_count() or 1)
+    if runtime.startswith("onnx") and device == "cpu" and supports_onnx(model):
+        quantized = runtime == "onnx-int8"
+        return OnnxSentenceEncoder(
+            model, onnx_cache_dir(), threads or os.cpu_count() or 1, quantized
+        )
     return TorchSentenceEncoder(model, device)

@@ -188,8 +188,9 @@ def check_head(
     if drift > FINGERPRINT_TOLERANCE:
         raise HeadError(
             f"{path} was trained on {head.encoder.label}, and this classifier model embeds "
-            f"differently (fingerprint off by {drift:.3g}): train the head again for this model "
-            "(npm run classifier:train -- --model MODEL), or set ML_ROUTING_HEAD=off"
+            f"differently (fingerprint off by {drift:.3g}; another model, or another "
+            "ML_CLASSIFIER_RUNTIME): train the head again with these settings "
+            "(npm run classifier:train), or set ML_ROUTING_HEAD=off"
         )
     if sorted(head.labels) != sorted(labels):
         raise HeadError(

@@ -2,9 +2,12 @@
 
 On two CPU cores ONNX Runtime runs all-MiniLM-L6-v2 2.4 times faster than
 PyTorch (8.2 ms against 19.5 ms for a 17-token prompt) with embeddings equal to
-1e-6, which is what lets a classification fit selectModel's latency budget.
-The graph is exported from the same weights once and kept in a cache keyed by
-the weights' hash, so the first start pays about 3 s and later ones nothing.
+1e-6, and its int8 form (dynamic quantisation of the matrix products, per
+channel, unsigned 8-bit on both sides so no CPU's integer kernels saturate) a
+further third faster (6.6 ms against 9.9 ms in one run), at cosine 0.99 to the
+fp32 embeddings and the same validation accuracy with a head trained on it
+(85.5% against 85.3%). The graphs are made from the same weights once and kept
+in a cache keyed by the weights' hash: the first start pays about 5 s.
 """
 
 import hashlib
@@ -53,6 +56,24 @@ def _weights_key(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _quantize(source: Path, target: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    try:
+        quantize_dynamic(
+            source,
+            temporary,
+            per_channel=True,
+            weight_type=QuantType.QUInt8,
+            op_types_to_quantize=["MatMul"],
+        )
+        os.replace(temporary, target)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
 def _export(folder: Path, target: Path) -> None:
     import torch
     from transformers import AutoModel, AutoTokenizer
@@ -85,7 +106,7 @@ def _export(folder: Path, target: Path) -> None:
 class OnnxSentenceEncoder:
     """The part of SentenceTransformer that routing uses: encode(), and the dimensions."""
 
-    def __init__(self, model: str, cache_dir: Path, threads: int) -> None:
+    def __init__(self, model: str, cache_dir: Path, threads: int, quantized: bool) -> None:
         import onnxruntime
         from transformers import AutoTokenizer
 
@@ -97,6 +118,12 @@ class OnnxSentenceEncoder:
         if not graph.exists():
             log.info("exporting %s to ONNX once (%s)", folder.name, graph)
             _export(folder, graph)
+        if quantized:
+            int8 = graph.with_name(f"{graph.stem}-int8.onnx")
+            if not int8.exists():
+                log.info("quantising %s to int8 once (%s)", folder.name, int8)
+                _quantize(graph, int8)
+            graph = int8
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

@@ -225,8 +225,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             labels, train, validation, source = default_training(args.data_dir)
             out = user_path(args.out) if args.out else DEFAULT_HEAD_PATH
-        model = args.model or Settings(classifier_backend="embedding").classifier_model_id()
-        encoder = load_encoder(model)
+        settings = Settings(classifier_backend="embedding")
+        model = args.model or settings.classifier_model_id()
+        encoder = load_encoder(model, runtime=settings.classifier_runtime)
         head = fit_head(encoder, model_label(model), labels, train, validation, source)
     except DataError as error:
         print(f"classifier:train: {error}", file=sys.stderr)
