@@ -24,7 +24,7 @@ export interface DecisionRow {
  * instant upstream in alternating rounds; the difference in time to first
  * token is classification (1-6 categories) plus routing.
  */
-export async function decisionLatency(rounds: number): Promise<DecisionRow[]> {
+export async function decisionLatency(rounds: number, only?: readonly string[]): Promise<DecisionRow[]> {
   const upstream = await startProcess<{ baseURL: string }>('src/synthetic-upstream.ts', {
     TOKENS: '5',
     INTERVAL_MS: '0',
@@ -61,6 +61,7 @@ export async function decisionLatency(rounds: number): Promise<DecisionRow[]> {
     for (const [backend, settings] of Object.entries(backends) as Array<
       [keyof typeof backends, Record<string, string>]
     >) {
+      if (only && !only.includes(backend)) continue;
       const ml = await startMlService({
         ...settings,
         ML_COMPRESSOR_BACKEND: 'llmlingua2',

@@ -1,9 +1,10 @@
 // `npm run bench`: runs the benchmarks, prints a table, writes bench/results/latest.json.
 //   npm run bench -- --quick     fewer rounds, no 1,000-stream level, short compression inputs: a smoke run
 //   npm run bench -- --only=gateway|decision|ml|compression   one section
+//   npm run bench -- --only=decision --backends=embedding,nli    some of its classifier backends
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { compressionThroughput } from './compression-throughput.ts';
 import { decisionLatency } from './decision-latency.ts';
 import { gatewayOverhead, type OverheadRow } from './gateway-overhead.ts';
@@ -14,6 +15,10 @@ import { round } from './stats.ts';
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 const wanted = (name: string) => !only || only === name;
+const backends = process.argv
+  .find((arg) => arg.startsWith('--backends='))
+  ?.slice('--backends='.length)
+  .split(',');
 const options = {
   concurrency: quick ? [1, 10, 100] : [1, 10, 100, 1000],
   rounds: quick ? 3 : 7,
@@ -30,6 +35,10 @@ const machine = {
 };
 
 const results: Record<string, unknown> = { machine };
+const resultsFile = join(repoRoot, 'bench', 'results', 'latest.json');
+function previousResults() {
+  return existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : {};
+}
 const cell = (value: number) => String(round(value, 1)).padStart(7);
 
 if (wanted('gateway')) {
@@ -101,7 +110,7 @@ if (wanted('decision')) {
   process.stderr.write(
     'selectModel decision latency: embedding (MiniLM, trained head and similarity only) and NLI (BART-large-shaped)\n',
   );
-  const decision = await decisionLatency(quick ? 3 : 10);
+  const decision = await decisionLatency(quick ? 3 : 10, backends);
   console.log("\nselectModel decision latency: its time to first token minus generate's (ms)");
   console.log('backend               categories  added p50  p95      p99      | generate ttft p50');
   for (const row of decision) {
@@ -110,7 +119,11 @@ if (wanted('decision')) {
       `${row.backend.padEnd(21)} ${String(row.categories).padStart(10)} ${cell(a.p50)}  ${cell(a.p95)}  ${cell(a.p99)}  | ${cell(row.generateTtftMs.p50)}`,
     );
   }
-  results.decisionLatency = decision;
+  // With --backends, the other backends' last rows are kept.
+  const kept = backends
+    ? (previousResults().decisionLatency ?? []).filter((row: { backend: string }) => !backends.includes(row.backend))
+    : [];
+  results.decisionLatency = [...decision, ...kept];
 }
 
 if (wanted('ml')) {
@@ -189,11 +202,8 @@ if (wanted('compression')) {
   results.compression = { ratio, rows: compression };
 }
 
-const dir = join(repoRoot, 'bench', 'results');
-mkdirSync(dir, { recursive: true });
+mkdirSync(dirname(resultsFile), { recursive: true });
 // Sections run with --only replace their own entry and keep the others.
-const file = join(dir, 'latest.json');
-const previous = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
-writeFileSync(file, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
+writeFileSync(resultsFile, `${JSON.stringify({ ...previousResults(), ...results }, null, 2)}\n`);
 console.log(`\nwrote bench/results/latest.json`);
 process.exit(0);
