@@ -1,6 +1,7 @@
 """`npm run classifier:train`: a team's routes become a head; bad input leaves nothing behind."""
 
 import json
+import shutil
 
 import pytest
 from routing_fixtures import SUPPORT_ROUTES, write_routes
@@ -8,7 +9,9 @@ from routing_fixtures import SUPPORT_ROUTES, write_routes
 from tokenflow_ml.categories import CategorySpec
 from tokenflow_ml.classification import EmbeddingClassifier
 from tokenflow_ml.routing.head import HeadError, load_head, save_head
+from tokenflow_ml.routing.serving import create_classifier
 from tokenflow_ml.routing.train import head_path_for_routes, main
+from tokenflow_ml.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +153,36 @@ def test_a_bad_routes_file_is_refused_with_the_field_and_no_head_is_written(
     assert status == 2
     assert message in capsys.readouterr().err
     assert not head_path_for_routes(path).exists()
+
+
+def test_a_routes_file_edited_after_training_is_refused_and_the_message_names_the_command(
+    trained_routes, minilm_path, tmp_path
+):
+    routes, head_path = trained_routes
+    edited = tmp_path / routes.name
+    body = json.loads(routes.read_text())
+    body["categories"][0]["examples"].append("Is VAT included in the price?")
+    edited.write_text(json.dumps(body))
+    shutil.copy(head_path, head_path_for_routes(edited))
+    settings = Settings(
+        classifier_backend="embedding", classifier_model=minilm_path, routes_file=edited
+    )
+
+    with pytest.raises(HeadError, match="another version of its routes file") as refused:
+        create_classifier(settings)
+
+    assert f"npm run classifier:train -- --routes {edited}" in str(refused.value)
+
+
+def test_a_routes_file_without_its_head_says_which_command_trains_it(minilm_path, tmp_path):
+    routes = write_routes(tmp_path)
+    settings = Settings(
+        classifier_backend="embedding", classifier_model=minilm_path, routes_file=routes
+    )
+
+    with pytest.raises(
+        HeadError, match=r"no routing head at .*support-routes\.head\.json"
+    ) as missing:
+        create_classifier(settings)
+
+    assert f"npm run classifier:train -- --routes {routes}" in str(missing.value)

@@ -10,7 +10,14 @@ import numpy as np
 
 from .categories import DEFAULT_CATEGORIES, CategorySpec
 from .routing.encoder import load_encoder
-from .routing.head import HeadScorer, check_head, fingerprint, load_head, softmax
+from .routing.head import (
+    DEFAULT_RETRAIN,
+    HeadScorer,
+    check_head,
+    fingerprint,
+    load_head,
+    softmax,
+)
 
 
 class Classifier(Protocol):
@@ -93,6 +100,8 @@ class EmbeddingClassifier:
         head: Path | None = None,
         runtime: str = "onnx-int8",
         threads: int | None = None,
+        head_source_sha256: str | None = None,
+        head_retrain: str = DEFAULT_RETRAIN,
     ) -> None:
         self.model = model
         self.categories = categories or DEFAULT_CATEGORIES
@@ -101,20 +110,24 @@ class EmbeddingClassifier:
             name: self._encoder.encode([spec.description, *spec.examples])
             for name, spec in self.categories.items()
         }
-        self._head = self._load_head(head) if head is not None else None
+        self._head = (
+            self._load_head(head, head_source_sha256, head_retrain) if head is not None else None
+        )
         self._custom: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         # The first call through a fresh model is several times slower: pay for it now.
         self.classify("warm up", None, multi_label=False)
 
-    def _load_head(self, path: Path) -> HeadScorer:
-        head = load_head(path)
+    def _load_head(self, path: Path, source_sha256: str | None, retrain: str) -> HeadScorer:
+        head = load_head(path, retrain)
         check_head(
             head,
             path=path,
             dimensions=self._encoder.dimensions,
             probe=fingerprint(lambda text: self._encoder.encode([text])[0]),
             labels=list(self.categories),
+            source_sha256=source_sha256,
+            retrain=retrain,
         )
         return HeadScorer(head)
 

@@ -143,14 +143,18 @@ def save_head(head: RoutingHead, path: Path) -> None:
         raise
 
 
-def load_head(path: Path) -> RoutingHead:
-    """Reads a head and checks it is whole; `check_head` then checks it fits the encoder."""
+DEFAULT_RETRAIN = "npm run classifier:train"
+
+
+def load_head(path: Path, retrain: str = DEFAULT_RETRAIN) -> RoutingHead:
+    """Reads a head and checks it is whole; `check_head` then checks it fits the encoder.
+
+    `retrain` is the command that makes this head, for the messages.
+    """
     try:
         head = RoutingHead.model_validate_json(path.read_bytes())
     except FileNotFoundError:
-        raise HeadError(
-            f"no routing head at {path}: train one with `npm run classifier:train`"
-        ) from None
+        raise HeadError(f"no routing head at {path}: train one with `{retrain}`") from None
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -159,7 +163,7 @@ def load_head(path: Path) -> RoutingHead:
         ) from None
     if head.sha256 != head.content_hash():
         raise HeadError(
-            f"{path} was changed after training (its sha256 does not match): train it again"
+            f"{path} was changed after training (its sha256 does not match): run `{retrain}`"
         )
     try:
         unpack(head.weights, len(head.labels) * head.features())
@@ -175,27 +179,40 @@ def load_head(path: Path) -> RoutingHead:
 
 
 def check_head(
-    head: RoutingHead, *, path: Path, dimensions: int, probe: list[float], labels: list[str]
+    head: RoutingHead,
+    *,
+    path: Path,
+    dimensions: int,
+    probe: list[float],
+    labels: list[str],
+    source_sha256: str | None = None,
+    retrain: str = DEFAULT_RETRAIN,
 ) -> None:
-    """Refuses a head made for another encoder or another set of categories."""
+    """Refuses a head made for another encoder, other categories or (with `source_sha256`)
+    another version of the routes file it was trained from."""
     if dimensions != head.encoder.dimensions:
         raise HeadError(
             f"{path} was trained on {head.encoder.label} ({head.encoder.dimensions} dimensions), "
             f"but the classifier model gives {dimensions}: train the head again for this model "
-            "(npm run classifier:train -- --model MODEL), or set ML_ROUTING_HEAD=off"
+            f"(`{retrain}` with the same ML_CLASSIFIER_MODEL), or set ML_ROUTING_HEAD=off"
         )
     drift = max(abs(a - b) for a, b in zip(head.encoder.fingerprint, probe, strict=False))
     if drift > FINGERPRINT_TOLERANCE:
         raise HeadError(
             f"{path} was trained on {head.encoder.label}, and this classifier model embeds "
             f"differently (fingerprint off by {drift:.3g}; another model, or another "
-            "ML_CLASSIFIER_RUNTIME): train the head again with these settings "
-            "(npm run classifier:train), or set ML_ROUTING_HEAD=off"
+            f"ML_CLASSIFIER_RUNTIME): train the head again with these settings (`{retrain}`), "
+            "or set ML_ROUTING_HEAD=off"
         )
     if sorted(head.labels) != sorted(labels):
         raise HeadError(
             f"{path} scores {', '.join(head.labels)}, but the categories served are "
-            f"{', '.join(labels)}: train the head again for them"
+            f"{', '.join(labels)}: train the head again for them (`{retrain}`)"
+        )
+    if source_sha256 is not None and head.source.sha256 != source_sha256:
+        raise HeadError(
+            f"{path} was trained on another version of its routes file (the file changed "
+            f"since): run `{retrain}`"
         )
 
 

@@ -61,6 +61,10 @@ def _quantize(source: Path, target: Path) -> None:
 
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(handle)
+    # The quantiser logs a line per tensor on the root logger: keep the service's log readable.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
     try:
         quantize_dynamic(
             source,
@@ -71,6 +75,7 @@ def _quantize(source: Path, target: Path) -> None:
         )
         os.replace(temporary, target)
     finally:
+        root.setLevel(level)
         Path(temporary).unlink(missing_ok=True)
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 from ..categories import DEFAULT_CATEGORIES, CategorySpec
 from ..classification import Classifier, EmbeddingClassifier, NliClassifier
 from ..settings import Settings
-from .head import DEFAULT_HEAD_PATH
-from .routes import load_routes
+from .head import DEFAULT_HEAD_PATH, DEFAULT_RETRAIN
+from .routes import load_routes, routes_digest
 from .train import head_path_for_routes
 
 
@@ -31,6 +31,7 @@ def create_classifier(settings: Settings) -> Classifier:
     model, categories = settings.classifier_model_id(), served_categories(settings)
     if settings.classifier_backend == "nli":
         return NliClassifier(model, settings.device, categories=categories)
+    routes = settings.routes_file
     return EmbeddingClassifier(
         model,
         settings.device,
@@ -38,4 +39,9 @@ def create_classifier(settings: Settings) -> Classifier:
         head=head_path(settings),
         runtime=settings.classifier_runtime,
         threads=settings.torch_threads,
+        # A routes file's own head must come from this version of the file.
+        head_source_sha256=routes_digest(routes) if routes and not settings.routing_head else None,
+        head_retrain=f"npm run classifier:train -- --routes {routes}"
+        if routes
+        else DEFAULT_RETRAIN,
     )
