@@ -8,7 +8,7 @@ from routing_fixtures import SUPPORT_ROUTES, write_routes
 
 from tokenflow_ml.categories import CategorySpec
 from tokenflow_ml.classification import EmbeddingClassifier
-from tokenflow_ml.routing.head import HeadError, load_head, save_head
+from tokenflow_ml.routing.head import DEFAULT_HEAD_PATH, HeadError, load_head, save_head
 from tokenflow_ml.routing.serving import create_classifier
 from tokenflow_ml.routing.train import head_path_for_routes, main
 from tokenflow_ml.settings import Settings
@@ -186,3 +186,68 @@ def test_a_routes_file_without_its_head_says_which_command_trains_it(minilm_path
         create_classifier(settings)
 
     assert f"npm run classifier:train -- --routes {routes}" in str(missing.value)
+
+
+def test_a_routes_file_of_two_categories_trains_a_head_that_scores_both(minilm_path, tmp_path):
+    two = {"categories": SUPPORT_ROUTES["categories"][:2]}
+    routes = write_routes(tmp_path, two)
+
+    assert main(["--routes", str(routes), "--model", minilm_path]) == 0
+
+    classifier = EmbeddingClassifier(
+        minilm_path,
+        categories={
+            r["name"]: CategorySpec(r["description"], tuple(r["examples"]))
+            for r in two["categories"]
+        },
+        head=head_path_for_routes(routes),
+    )
+    labels = classifier.classify("the parcel never arrived", None, multi_label=False)
+    assert [name for name, _ in labels] == ["shipping", "billing"]
+    assert sum(score for _, score in labels) == pytest.approx(1, abs=1e-6)
+
+
+def test_the_bundled_head_is_skipped_with_a_warning_where_the_encoder_runtime_differs(
+    minilm_path, caplog
+):
+    settings = Settings(
+        classifier_backend="embedding", classifier_model=minilm_path, classifier_runtime="torch"
+    )
+
+    classifier = create_classifier(settings)
+
+    assert "routing by similarity only" in caplog.text
+    assert classifier.classify("Write a haiku about rain.", None, False)[0][0] == "creative"
+
+
+def test_a_configured_head_that_does_not_fit_the_runtime_is_refused(minilm_path):
+    settings = Settings(
+        classifier_backend="embedding",
+        classifier_model=minilm_path,
+        classifier_runtime="torch",
+        routing_head=str(DEFAULT_HEAD_PATH),
+    )
+
+    with pytest.raises(HeadError, match="ML_CLASSIFIER_RUNTIME"):
+        create_classifier(settings)
+
+
+def test_worker_threads_classifying_at_once_get_the_answers_one_thread_gets(minilm_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    classifier = EmbeddingClassifier(minilm_path, head=DEFAULT_HEAD_PATH)
+    prompts = [
+        "Write a haiku about rain.",
+        "Translate 'good night' into French. " * 60,  # long: clipped to its head and tail
+        "def f(x): return x * 2  # why does this fail on strings?",
+        "Book a table for four at 8pm and text Sam the time.",
+    ] * 8
+    alone = [classifier.classify(p, None, False)[0] for p in prompts]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda p: classifier.classify(p, None, False)[0], prompts))
+
+    assert [name for name, _ in together] == [name for name, _ in alone]
+    assert [score for _, score in together] == pytest.approx(
+        [score for _, score in alone], abs=1e-5
+    )

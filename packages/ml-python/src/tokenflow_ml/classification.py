@@ -1,5 +1,6 @@
 """Prompt classification: an NLI model, or sentence embeddings with a trained head."""
 
+import logging
 import math
 import threading
 from collections import OrderedDict
@@ -12,12 +13,18 @@ from .categories import DEFAULT_CATEGORIES, CategorySpec
 from .routing.encoder import load_encoder
 from .routing.head import (
     DEFAULT_RETRAIN,
+    HeadError,
     HeadScorer,
     check_head,
     fingerprint,
     load_head,
     softmax,
 )
+
+log = logging.getLogger("tokenflow_ml.models")
+
+# Similarity needs a few anchors a category; a routes file may hold thousands.
+MAX_ANCHORS = 16
 
 
 class Classifier(Protocol):
@@ -102,17 +109,25 @@ class EmbeddingClassifier:
         threads: int | None = None,
         head_source_sha256: str | None = None,
         head_retrain: str = DEFAULT_RETRAIN,
+        head_optional: bool = False,
     ) -> None:
         self.model = model
         self.categories = categories or DEFAULT_CATEGORIES
         self._encoder = load_encoder(model, device, runtime, threads)
         self._anchors = {
-            name: self._encoder.encode([spec.description, *spec.examples])
+            name: self._encoder.encode([spec.description, *spec.examples[:MAX_ANCHORS]])
             for name, spec in self.categories.items()
         }
-        self._head = (
-            self._load_head(head, head_source_sha256, head_retrain) if head is not None else None
-        )
+        self._head: HeadScorer | None = None
+        if head is not None:
+            try:
+                self._head = self._load_head(head, head_source_sha256, head_retrain)
+            except HeadError as error:
+                # The bundled head fits the bundled encoder on the CPU runtime it was trained
+                # on; another device or runtime still classifies, by similarity, and says so.
+                if not head_optional:
+                    raise
+                log.warning("routing by similarity only: %s", error)
         self._custom: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         # The first call through a fresh model is several times slower: pay for it now.

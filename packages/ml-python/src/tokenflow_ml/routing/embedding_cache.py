@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..settings import PACKAGE_ROOT
+from .clipping import HEAD_TOKENS, TAIL_TOKENS
 from .head import fingerprint
 
 CACHE_DIR = PACKAGE_ROOT / ".cache" / "routing-embeddings"
@@ -25,7 +26,9 @@ def _key(text: str) -> str:
 
 
 def cached_embeddings(encoder, texts: list[str], cache_dir: Path = CACHE_DIR) -> np.ndarray:
-    identity = json.dumps(fingerprint(lambda text: encoder.encode([text])[0]))
+    # What the encoder sees of a long text is part of what it gives back.
+    clipping = [HEAD_TOKENS, TAIL_TOKENS, getattr(encoder, "max_tokens", None)]
+    identity = json.dumps([fingerprint(lambda text: encoder.encode([text])[0]), clipping])
     path = cache_dir / f"{hashlib.sha256(identity.encode()).hexdigest()[:16]}.npz"
     known: dict[str, np.ndarray] = {}
     try:

@@ -5,6 +5,7 @@ bundled MiniLM), sentence-transformers on PyTorch otherwise: same embeddings.
 """
 
 import os
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -27,8 +28,13 @@ class TorchSentenceEncoder:
 
         self._model = SentenceTransformer(model, device=device)
         self.dimensions = int(self._model.get_embedding_dimension())
+        self._lock = threading.Lock()  # one fast tokenizer, reconfigured by every call
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            return self._encode(texts)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         # No progress bar: tqdm's lines would break the service's JSON logs.
         return self._model.encode(
             [clip(self._model.tokenizer, text) for text in texts],

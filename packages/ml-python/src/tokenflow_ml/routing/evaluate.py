@@ -36,13 +36,18 @@ def classify(url: str, prompt: str, categories: list[str] | None, token: str | N
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return json.loads(response.read())
+            body = json.loads(response.read())
+    except json.JSONDecodeError:
+        raise ServiceError(f"{url} answered with something that is not JSON") from None
     except urllib.error.HTTPError as error:
         detail = error.read().decode(errors="replace")[:300]
         raise ServiceError(f"{url} answered {error.code}: {detail}") from None
     except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
         message = f"cannot reach {url} ({error}): is the stack running (npm start)?"
         raise ServiceError(message) from None
+    if not isinstance(body, dict):
+        raise ServiceError(f"{url} answered without a classification: {body!r:.300}")
+    return body
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,7 +85,13 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             answer = classify(url, row.prompt, categories, token)
             elapsed = (time.perf_counter() - started) * 1000
-            predictions.append(Prediction(answer["top_category"], answer["confidence"], elapsed))
+            try:
+                top, confidence = answer["top_category"], float(answer["confidence"])
+            except (KeyError, TypeError, ValueError):
+                raise ServiceError(
+                    f"{url} answered without a classification: {answer!r:.300}"
+                ) from None
+            predictions.append(Prediction(top, confidence, elapsed))
     except ServiceError as error:
         print(f"routing:eval: {error}", file=sys.stderr)
         return 1

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Literal
 
@@ -97,7 +98,6 @@ class HeadScorer:
     """Logits of the head's labels for a prompt, from its embedding and its text."""
 
     def __init__(self, head: RoutingHead) -> None:
-        self.labels = head.labels
         self.index = {label: i for i, label in enumerate(head.labels)}
         self.temperature = head.temperature
         self.scale = head.embedding_scale
@@ -155,6 +155,8 @@ def load_head(path: Path, retrain: str = DEFAULT_RETRAIN) -> RoutingHead:
         head = RoutingHead.model_validate_json(path.read_bytes())
     except FileNotFoundError:
         raise HeadError(f"no routing head at {path}: train one with `{retrain}`") from None
+    except OSError as error:
+        raise HeadError(f"cannot read the routing head {path}: {error.strerror}") from None
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -169,7 +171,7 @@ def load_head(path: Path, retrain: str = DEFAULT_RETRAIN) -> RoutingHead:
         unpack(head.weights, len(head.labels) * head.features())
         if head.lexical:
             unpack(head.lexical.idf, len(head.lexical.vocabulary))
-    except ValueError as error:
+    except (ValueError, zlib.error) as error:  # binascii.Error is a ValueError
         raise HeadError(
             f"{path}: its weights do not fit its labels and features ({error})"
         ) from None

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,8 @@ def supports_onnx(model: str) -> bool:
             m["type"].rsplit(".", 1)[-1] for m in json.loads((folder / "modules.json").read_text())
         ]
         pooling = json.loads((folder / "1_Pooling" / "config.json").read_text())
-    except (OSError, ValueError, KeyError):
+        json.loads((folder / "sentence_bert_config.json").read_text())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False
     mean_only = pooling.get("pooling_mode_mean_tokens") and not any(
         value
@@ -56,15 +58,19 @@ def _weights_key(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _quiet_quantiser(record: logging.LogRecord) -> bool:
+    return "onnxruntime" not in record.pathname
+
+
 def _quantize(source: Path, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(handle)
-    # The quantiser logs a line per tensor on the root logger: keep the service's log readable.
+    # The quantiser logs a line per tensor straight on the root logger; a filter there
+    # drops only those (records of named loggers pass through the root's handlers, not it).
     root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
+    root.addFilter(_quiet_quantiser)
     try:
         quantize_dynamic(
             source,
@@ -75,7 +81,7 @@ def _quantize(source: Path, target: Path) -> None:
         )
         os.replace(temporary, target)
     finally:
-        root.setLevel(level)
+        root.removeFilter(_quiet_quantiser)
         Path(temporary).unlink(missing_ok=True)
 
 
@@ -119,6 +125,9 @@ class OnnxSentenceEncoder:
         config = json.loads((folder / "sentence_bert_config.json").read_text())
         self.max_tokens = int(config.get("max_seq_length", 256))
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
+        # A fast tokenizer is one Rust object whose truncation settings each call changes:
+        # worker threads take turns (the model run itself needs no lock).
+        self._tokenizing = threading.Lock()
         graph = cache_dir / f"{folder.parent.name}-{folder.name}-{_weights_key(folder)}.onnx"
         if not graph.exists():
             log.info("exporting %s to ONNX once (%s)", folder.name, graph)
@@ -149,13 +158,14 @@ class OnnxSentenceEncoder:
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
-            batch = self.tokenizer(
-                [clip(self.tokenizer, texts[i]) for i in rows],
-                padding=True,
-                truncation=True,
-                max_length=self.max_tokens,
-                return_tensors="np",
-            )
+            with self._tokenizing:
+                batch = self.tokenizer(
+                    [clip(self.tokenizer, texts[i]) for i in rows],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_tokens,
+                    return_tensors="np",
+                )
             feed = {name: batch[name].astype(np.int64) for name in self.inputs}
             hidden = self.session.run(None, feed)[0]
             mask = batch["attention_mask"][..., None].astype(np.float32)

@@ -44,4 +44,6 @@ def create_classifier(settings: Settings) -> Classifier:
         head_retrain=f"npm run classifier:train -- --routes {routes}"
         if routes
         else DEFAULT_RETRAIN,
+        # Only the implicit bundled head may be skipped; a configured one must fit.
+        head_optional=routes is None and not settings.routing_head,
     )

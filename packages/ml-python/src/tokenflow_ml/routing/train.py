@@ -55,6 +55,22 @@ def _fit_linear(x, y: np.ndarray, c: float):
     return LogisticRegression(C=c, max_iter=3000).fit(x, y)
 
 
+def _logits(model, x) -> np.ndarray:
+    """One logit a label, also for two labels, where scikit-learn gives one column."""
+    scores = model.decision_function(x)
+    return np.stack([np.zeros_like(scores), scores], axis=1) if scores.ndim == 1 else scores
+
+
+def _matrices(model) -> tuple[np.ndarray, np.ndarray]:
+    """Weights and bias a label; with two labels the first is all zeros (its logit is 0)."""
+    if model.coef_.shape[0] == 1:
+        return (
+            np.vstack([np.zeros_like(model.coef_), model.coef_]),
+            np.concatenate([[0.0], model.intercept_]),
+        )
+    return model.coef_, model.intercept_
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One way to fit the head; the held-out data chooses among them."""
@@ -90,7 +106,7 @@ def _held_out(candidate: Candidate, train: Features, y: np.ndarray, validation: 
     train_x = train.for_candidate(candidate)
     if validation is not None:
         model = _fit_linear(train_x, y, candidate.c)
-        return model.decision_function(validation.for_candidate(candidate)), model
+        return _logits(model, validation.for_candidate(candidate)), model
     from sklearn.model_selection import StratifiedKFold
 
     splits = min(FOLDS, int(np.bincount(y).min()))
@@ -98,7 +114,7 @@ def _held_out(candidate: Candidate, train: Features, y: np.ndarray, validation: 
     out = np.zeros((len(y), int(y.max()) + 1))
     for fit_rows, held_rows in folds.split(train_x, y):
         fold = _fit_linear(train_x[fit_rows], y[fit_rows], candidate.c)
-        out[held_rows] = fold.decision_function(train_x[held_rows])
+        out[held_rows] = _logits(fold, train_x[held_rows])
     return out, _fit_linear(train_x, y, candidate.c)
 
 
@@ -128,6 +144,7 @@ def fit_head(
     # Ties go to the earlier candidate: fewer features, stronger regularisation.
     best = max(CANDIDATES, key=lambda c: (results[c][0].argmax(1) == held_y).mean())
     held_logits, model = results[best]
+    weights, bias = _matrices(model)
     temperature = fit_temperature(held_logits, held_y)
     before = softmax(held_logits)
     after = softmax(held_logits / temperature)
@@ -143,8 +160,8 @@ def fit_head(
         lexical=LexicalSpec(vocabulary=lexical.vocabulary, idf=pack(lexical.idf))
         if best.lexical
         else None,
-        weights=pack(model.coef_),
-        bias=[round(float(v), 6) for v in model.intercept_],
+        weights=pack(weights),
+        bias=[round(float(v), 6) for v in bias],
         temperature=temperature,
         source=source,
         training=TrainingReport(
