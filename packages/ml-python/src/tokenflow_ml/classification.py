@@ -190,6 +190,6 @@ class EmbeddingClassifier:
                 }
             )
         top = max(sims.values())
-        weights_ = {name: math.exp((sim - top) / self.temperature) for name, sim in sims.items()}
-        total = sum(weights_.values())
-        return _sorted({name: weight / total for name, weight in weights_.items()})
+        weights = {name: math.exp((sim - top) / self.temperature) for name, sim in sims.items()}
+        total = sum(weights.values())
+        return _sorted({name: weight / total for name, weight in weights.items()})
