@@ -136,12 +136,20 @@ def logged_service(start_service, tiny_models, tmp_path_factory):
     return service, log_path
 
 
-def read_lines(log_path, until: str, timeout: float = 10) -> list[dict]:
-    """Every line the service wrote, parsed; waits until one has the message `until`."""
+def read_lines(
+    log_path, until: str, request_id: str | None = None, timeout: float = 10
+) -> list[dict]:
+    """Every line the service wrote, parsed; waits until one has the message `until`
+    (for `request_id`, when given). The access line is written after the response has
+    gone out, so a test that reads it must wait for it rather than for the inference line."""
+
+    def wanted(line: dict) -> bool:
+        return line["message"] == until and request_id in (None, line.get("request_id"))
+
     deadline = time.monotonic() + timeout
     while True:
         lines = [json.loads(line) for line in log_path.read_text().splitlines() if line]
-        if any(line["message"] == until for line in lines) or time.monotonic() > deadline:
+        if any(wanted(line) for line in lines) or time.monotonic() > deadline:
             return lines
         time.sleep(0.05)
 
@@ -157,7 +165,11 @@ def test_the_gateways_request_id_tags_the_access_and_inference_lines(logged_serv
 
     assert response.status_code == 200
     assert response.headers["x-request-id"] == "gw-req-7"
-    mine = [line for line in read_lines(log_path, "compression done") if line.get("request_id")]
+    mine = [
+        line
+        for line in read_lines(log_path, "request finished", "gw-req-7")
+        if line.get("request_id")
+    ]
     by_message = {line["message"]: line for line in mine if line["request_id"] == "gw-req-7"}
     access = by_message["request finished"]
     assert (access["method"], access["path"], access["status"]) == ("POST", "/compress", 200)
