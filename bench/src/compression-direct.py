@@ -23,21 +23,14 @@ def main(method: str, model: str) -> None:
     import tiktoken
     import torch
     from tiny_models import sample_text
-    from tokenflow_ml.compression import _LegacyCacheModel, _prepare_tiktoken
+    from tokenflow_ml.compression.library import library_compressor
 
     # The same thread count the service uses by default (ML_TORCH_THREADS).
     torch.set_num_threads(os.cpu_count() or 1)
-    _prepare_tiktoken()
-    from llmlingua import PromptCompressor
-
     started = time.perf_counter()
-    if method == "llmlingua2":
-        compressor = PromptCompressor(model_name=model, use_llmlingua2=True, device_map="cpu")
-    else:
-        compressor = PromptCompressor(model_name=model, device_map="cpu")
-        # llmlingua 0.2.2's perplexity loop cannot run on Transformers 4.57 without this
-        # adapter (it converts the key/value cache at the model boundary; see compression.py).
-        compressor.model = _LegacyCacheModel(compressor.model)
+    # For the perplexity method, with the key/value cache adapter llmlingua 0.2.2 needs on
+    # current Transformers (compression/library.py).
+    compressor = library_compressor(model, llmlingua2=method == "llmlingua2")
     load_ms = (time.perf_counter() - started) * 1000
     gpt = tiktoken.get_encoding("cl100k_base")
 

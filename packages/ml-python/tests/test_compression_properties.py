@@ -80,6 +80,14 @@ def test_llmlingua_keeps_forced_words_and_numbers_through_its_protecting_filter(
     assert result.compressed_tokens < result.origin_tokens
 
 
-def test_llmlingua_refuses_a_question_together_with_forced_tokens(llmlingua):
-    with pytest.raises(UnsupportedOption, match="cannot also force tokens"):
-        llmlingua.compress(CompressRequest(text=TEXT, question="Why?", force_tokens=["budget"]))
+def test_llmlingua_keeps_forced_tokens_in_question_aware_compression(llmlingua):
+    result = llmlingua.compress(
+        CompressRequest(text=TEXT, ratio=0.4, question="Why?", force_tokens=["budget"])
+    )
+
+    assert result.compressed_text.count("budget") == TEXT.count("budget")
+
+
+def test_more_forced_tokens_than_the_budget_is_refused_naming_the_field(llmlingua):
+    with pytest.raises(UnsupportedOption, match=r"^force_tokens: .* more than the budget"):
+        llmlingua.compress(CompressRequest(text=TEXT, target_tokens=3, force_tokens=["budget"]))

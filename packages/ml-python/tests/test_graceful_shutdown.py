@@ -69,6 +69,18 @@ def slow_compress(url: str) -> tuple[httpx.Response | Exception, float]:
     return response, time.monotonic()
 
 
+def wait_until_compressing(url: str, deadline_s: float = 30) -> None:
+    """Until the request is on an inference thread: a fixed sleep races a slow machine,
+    and a signal before the request has arrived tests nothing."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        scrape = httpx.get(f"{url}/metrics", timeout=5).text
+        if "tokenflow_ml_inference_in_flight 1.0" in scrape:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the slow request never started running")
+
+
 def refused_at(url: str, deadline_s: float = 5) -> float:
     """When a new connection was first refused."""
     deadline = time.monotonic() + deadline_s
@@ -86,7 +98,7 @@ def test_sigterm_lets_a_running_request_finish_refuses_new_ones_and_exits_0(star
 
     with concurrent.futures.ThreadPoolExecutor(1) as thread:
         in_flight = thread.submit(slow_compress, url)
-        time.sleep(0.5)  # the request is now being compressed
+        wait_until_compressing(url)
         process.send_signal(signal.SIGTERM)
         refused = refused_at(url)
         response, answered = in_flight.result(timeout=120)
@@ -104,7 +116,7 @@ def test_a_request_outliving_ml_shutdown_grace_s_is_cut_off(start):
 
     with concurrent.futures.ThreadPoolExecutor(1) as thread:
         in_flight = thread.submit(slow_compress, url)
-        time.sleep(0.5)
+        wait_until_compressing(url)
         process.send_signal(signal.SIGTERM)
         response, _ = in_flight.result(timeout=120)
 

@@ -1,4 +1,4 @@
-"""HTTP routes of the ML service. Model code lives in classification.py and compression.py."""
+"""HTTP routes of the ML service. Model code lives in classification.py and compression/."""
 
 import logging
 import time

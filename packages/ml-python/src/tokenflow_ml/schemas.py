@@ -61,6 +61,11 @@ class CompressRequest(BaseModel):
         default=False, description="Drop a forced token that repeats right after itself."
     )
     question: str | None = Field(default=None, min_length=1, max_length=MAX_QUESTION_CHARS)
+    preserve: bool = Field(
+        default=True,
+        description="Keep fact spans whole: numbers with their units, dates, identifiers, "
+        "paths, URLs, e-mail addresses, code and multi-word names.",
+    )
 
     _text_not_blank = field_validator("text")(_not_blank)
 

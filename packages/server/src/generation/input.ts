@@ -66,7 +66,7 @@ export const selectModelInputSchema = conversationRules(
     multiLabel: z.boolean().optional(),
     /** Compress the prompt (for messages: the last user message) before routing and sending it. */
     compress: compressInputSchema
-      .pick({ ratio: true, targetTokens: true, forceTokens: true, forceReserveDigit: true })
+      .pick({ ratio: true, targetTokens: true, forceTokens: true, forceReserveDigit: true, preserve: true })
       .optional(),
     prefer: preferSchema.optional(),
     allowedProviders: z.array(z.string().min(1).max(64)).min(1).max(32).optional(),

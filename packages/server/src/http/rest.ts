@@ -28,6 +28,7 @@ const jsonRoutes: Record<string, (caller: Caller, body: Body) => Promise<unknown
       targetTokens: b.target_tokens as number | undefined,
       forceTokens: b.force_tokens as string[] | undefined,
       forceReserveDigit: b.force_reserve_digit as boolean | undefined,
+      preserve: b.preserve as boolean | undefined,
       dropConsecutive: b.drop_consecutive as boolean | undefined,
       question: b.question as string | undefined,
     });
@@ -69,6 +70,7 @@ const jsonFields: Record<string, string[]> = {
     'target_tokens',
     'force_tokens',
     'force_reserve_digit',
+    'preserve',
     'drop_consecutive',
     'question',
   ],

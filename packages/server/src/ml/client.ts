@@ -131,6 +131,7 @@ export function createMlClient({ baseUrl, timeoutMs, token, breaker: options, me
           target_tokens: input.targetTokens,
           force_tokens: input.forceTokens,
           force_reserve_digit: input.forceReserveDigit,
+          preserve: input.preserve,
           drop_consecutive: input.dropConsecutive,
           question: input.question,
         },

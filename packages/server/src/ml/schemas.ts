@@ -43,8 +43,10 @@ export const compressInputSchema = z.strictObject({
     .max(ML_LIMITS.forceTokens)
     .optional(),
   forceReserveDigit: z.boolean().optional(),
+  /** Keep fact spans whole (numbers with units, dates, identifiers, paths, code, names); default true. */
+  preserve: z.boolean().optional(),
   dropConsecutive: z.boolean().optional(),
-  /** For question-aware compression (the llmlingua method). */
+  /** For question-aware compression: passages relevant to it are kept first. */
   question: z.string().min(1).max(ML_LIMITS.questionChars).optional(),
 });
 
