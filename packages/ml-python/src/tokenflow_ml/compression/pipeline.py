@@ -124,6 +124,10 @@ def compress_text(request: CompressRequest, score: WordScorer, count: TokenCount
     costs = count.each([" " + w for w in words])
     keep = select(doc, scores, count, costs, budget, priority=priority)
     result = render(doc, keep)
+    if not result.strip():
+        # No word fits the budget (one long word, an emoji run): nothing can be dropped
+        # without losing everything, so the text goes as it is.
+        return Compression(text, origin, origin)
     if request.drop_consecutive and request.force_tokens:
         result = _drop_repeats(result, request.force_tokens)
     return Compression(result, origin, count(result))
