@@ -3,14 +3,8 @@
 methods.py holds the compressors the service offers; spans.py finds the facts.
 """
 
-from .methods import (
-    Compression,
-    Compressor,
-    LLMLingua2Compressor,
-    LLMLinguaCompressor,
-    UnsupportedOption,
-    create_compressor,
-)
+from .methods import Compressor, LLMLingua2Compressor, LLMLinguaCompressor, create_compressor
+from .pipeline import Compression, UnsupportedOption
 
 __all__ = [
     "Compression",

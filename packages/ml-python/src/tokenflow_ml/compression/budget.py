@@ -70,6 +70,12 @@ class Layout:
     groups: list[tuple[str, int, int]]  # (kind, first word, last word + 1)
 
 
+def word_range(doc: "Layout", start: int, end: int) -> tuple[int, int]:
+    """[first, last) of the words that overlap the characters [start, end)."""
+    first = int(np.searchsorted(doc.ends, start, side="right"))
+    return first, max(first, int(np.searchsorted(doc.starts, end, side="left")))
+
+
 def fenced_blocks(text: str) -> list[tuple[int, int]]:
     """Character ranges of ``` (or ~~~) blocks, fences included; an unclosed one runs to the end."""
     blocks = []
@@ -95,10 +101,10 @@ def layout(text: str, spans: Sequence[Span]) -> Layout:
     line = np.searchsorted(breaks, starts)
     group = np.full(len(matches), -1, dtype=np.int64)
     groups: list[tuple[str, int, int]] = []
+    doc = Layout(text, starts, ends, line, group, np.zeros(len(matches), dtype=bool), groups)
 
     def claim(kind: str, start: int, end: int) -> None:
-        first = int(np.searchsorted(ends, start, side="right"))
-        last = int(np.searchsorted(starts, end, side="left"))
+        first, last = word_range(doc, start, end)
         if first >= last:
             return
         taken = group[first:last]
@@ -117,7 +123,7 @@ def layout(text: str, spans: Sequence[Span]) -> Layout:
     for span in spans:
         claim(span.kind, span.start, span.end)
 
-    structural = np.zeros(len(matches), dtype=bool)
+    structural = doc.structural
     first_of_line = np.ones(len(matches), dtype=bool)
     first_of_line[1:] = line[1:] != line[:-1]
     for i in np.flatnonzero(first_of_line):
@@ -134,9 +140,8 @@ def layout(text: str, spans: Sequence[Span]) -> Layout:
             while j < len(matches) and ends[j] <= starts[i] + label.end():
                 structural[j] = True
                 j += 1
-    pipes = np.fromiter((m.group() == "|" for m in matches), dtype=bool, count=len(matches))
-    structural |= pipes
-    return Layout(text, starts, ends, line, group, structural, groups)
+    structural |= np.fromiter((m.group() == "|" for m in matches), dtype=bool, count=len(matches))
+    return doc
 
 
 def render(doc: Layout, keep: np.ndarray) -> str:
@@ -197,6 +202,8 @@ def select(
         kind = doc.groups[g][0]
         words = " ".join(doc.text[doc.starts[i] : doc.ends[i]] for i in range(a, b))
         weight = KIND_WEIGHT.get(kind, 2.0)
+        if np.isposinf(scores[a:b]).any():
+            weight = KIND_WEIGHT["forced"]  # a forced token inside a longer fact
         if kind == "quantity" and not any(c.isalpha() or c in "$€£¥%" for c in words):
             weight = BARE_NUMBER_WEIGHT
         if kind == "name" and TITLED.search(words):

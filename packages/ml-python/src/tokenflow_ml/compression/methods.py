@@ -11,10 +11,8 @@ import numpy as np
 
 from ..schemas import CompressRequest
 from .perplexity import token_surprisal
-from .pipeline import Compression, TokenCounter, UnsupportedOption, compress_text, prepare_tiktoken
+from .pipeline import Compression, TokenCounter, compress_text
 from .token_classifier import TokenClassifierScorer, merge_to_words
-
-__all__ = ["Compression", "UnsupportedOption", "prepare_tiktoken"]
 
 
 class Compressor(Protocol):

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..schemas import CompressRequest
 from ..settings import tiktoken_cache_dir
-from .budget import layout, render, select
+from .budget import layout, render, select, word_range
 from .relevance import passage_relevance
 from .spans import Span, find_spans
 
@@ -99,7 +99,7 @@ def compress_text(request: CompressRequest, score: WordScorer, count: TokenCount
             f"force_tokens: their occurrences take {forced_cost} tokens, more than the budget "
             f"of {budget} (ratio or target_tokens): force fewer tokens or keep more"
         )
-    spans = find_spans(text, request.force_tokens) if request.preserve else forced
+    spans = [*find_spans(text), *forced] if request.preserve else forced
     if request.force_reserve_digit:
         spans = [*spans, *_digit_spans(text)]
     doc = layout(text, spans)
@@ -114,8 +114,7 @@ def compress_text(request: CompressRequest, score: WordScorer, count: TokenCount
         priority = relevance + 0.1 * scores
     # Forced words are kept whatever the model thinks of them.
     for span in forced:
-        first = int(np.searchsorted(doc.ends, span.start, side="right"))
-        last = int(np.searchsorted(doc.starts, span.end, side="left"))
+        first, last = word_range(doc, span.start, span.end)
         scores[first:last] = np.inf
         if priority is not None:
             priority[first:last] = np.inf

@@ -153,7 +153,7 @@ def _trim_name(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (start, end) if len(words) >= 2 else None
 
 
-def find_spans(text: str, forced: list[str] | None = None) -> list[Span]:
+def find_spans(text: str) -> list[Span]:
     """Every fact span of `text`, merged where they overlap, touch or are joined ("to")."""
     found: list[Span] = []
     for kind, pattern in _PATTERNS:
@@ -170,10 +170,6 @@ def find_spans(text: str, forced: list[str] | None = None) -> list[Span]:
                 end = suffix.end() if suffix else end
             if end > start:
                 found.append(Span(start, end, kind))
-    for token in forced or []:
-        if token.strip():
-            for match in re.finditer(re.escape(token), text):
-                found.append(Span(match.start(), match.end(), "forced"))
     return _merge(text, found)
 
 

@@ -7,8 +7,6 @@ are padded only to the longest of their batch (the library pads every window to 
 and tokens are merged into words with numpy instead of a Python loop per token.
 """
 
-import threading
-
 import numpy as np
 
 WINDOW = 510  # the model's 512 positions less [CLS] and [SEP]
@@ -48,7 +46,6 @@ class TokenClassifierScorer:
         self._torch = torch
         stops = [self.tokenizer.convert_tokens_to_ids(t) for t in (".", "\n")]
         self._full_stops = {i for i in stops if i is not None and i != self.tokenizer.unk_token_id}
-        self._tokenizing = threading.Lock()
 
     def _probabilities(self, batch: list[list[int]]) -> list[np.ndarray]:
         torch = self._torch
@@ -67,10 +64,11 @@ class TokenClassifierScorer:
 
     def token_probabilities(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(char offsets (n, 2), keep probability (n,)) of each model token of `text`."""
-        with self._tokenizing:
-            encoded = self.tokenizer(
-                text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
-            )
+        # Not thread-safe (a fast tokenizer's settings change per call): the compressor
+        # that owns this scorer holds its lock around every call.
+        encoded = self.tokenizer(
+            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+        )
         ids: list[int] = encoded["input_ids"]
         offsets = np.asarray(encoded["offset_mapping"], dtype=np.int64).reshape(-1, 2)
         probs = np.zeros(len(ids), dtype=np.float32)
