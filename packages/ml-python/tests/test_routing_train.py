@@ -9,8 +9,9 @@ from routing_fixtures import SUPPORT_ROUTES, write_routes
 from tokenflow_ml.categories import CategorySpec
 from tokenflow_ml.classification import EmbeddingClassifier
 from tokenflow_ml.routing.head import DEFAULT_HEAD_PATH, HeadError, load_head, save_head
+from tokenflow_ml.routing.routes import head_path_for_routes
 from tokenflow_ml.routing.serving import create_classifier
-from tokenflow_ml.routing.train import head_path_for_routes, main
+from tokenflow_ml.routing.train import main
 from tokenflow_ml.settings import Settings
 
 

@@ -185,7 +185,7 @@ def create_app(
         )
         return JSONResponse(readiness.model_dump(), status_code=200 if readiness.ready else 503)
 
-    async def infer(endpoint: Endpoint, model: str, fn: Callable[[], T]) -> T:
+    async def infer(endpoint: Endpoint, tag: str, fn: Callable[[], T]) -> T:
         """Runs `fn` on the pool, timing the model's own work (queue wait excluded)."""
 
         def timed() -> T:
@@ -194,7 +194,7 @@ def create_app(
                 return fn()
             finally:
                 elapsed = time.perf_counter() - started_at
-                metrics.inference_seconds.labels(endpoint, model_label(model)).observe(elapsed)
+                metrics.inference_seconds.labels(endpoint, tag).observe(elapsed)
 
         try:
             return await pool.run(timed)
@@ -205,17 +205,18 @@ def create_app(
     @app.post("/classify", responses=responses)
     async def classify(request: ClassifyRequest) -> ClassifyResponse:
         model = classifier.get()
+        tag = model_label(model.model)  # once: it is in the span, the metric and the log
         started_at = time.perf_counter()
         input_tokens = estimate_tokens(request.prompt)
         attributes = {
-            "tokenflow.model": model_label(model.model),
+            "tokenflow.model": tag,
             "tokenflow.backend": model.backend,
             "tokenflow.input_tokens": input_tokens,
         }
         with tracer.start_as_current_span("classify", attributes=attributes):
             labels = await infer(
                 "classify",
-                model.model,
+                tag,
                 lambda: model.classify(
                     request.prompt, request.possible_categories, request.multi_label
                 ),
@@ -227,7 +228,7 @@ def create_app(
         log.info(
             "classification done",
             extra={
-                "model": model_label(model.model),
+                "model": tag,
                 "input_tokens": input_tokens,
                 "top_category": top,
                 "confidence": round(confidence, 4),
@@ -246,13 +247,14 @@ def create_app(
     @app.post("/compress", responses=responses)
     async def compress(request: CompressRequest) -> CompressResponse:
         model = compressor.get()
+        tag = model_label(model.model)
         started_at = time.perf_counter()
         attributes = {
-            "tokenflow.model": model_label(model.model),
+            "tokenflow.model": tag,
             "tokenflow.backend": model.method,
         }
         with tracer.start_as_current_span("compress", attributes=attributes) as span:
-            result = await infer("compress", model.model, lambda: model.compress(request))
+            result = await infer("compress", tag, lambda: model.compress(request))
             span.set_attributes(
                 {
                     "tokenflow.input_tokens": result.origin_tokens,
@@ -265,7 +267,7 @@ def create_app(
         log.info(
             "compression done",
             extra={
-                "model": model_label(model.model),
+                "model": tag,
                 "origin_tokens": result.origin_tokens,
                 "compressed_tokens": result.compressed_tokens,
                 "ratio": round(ratio, 4),

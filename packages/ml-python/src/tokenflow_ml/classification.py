@@ -139,7 +139,7 @@ class EmbeddingClassifier:
             head,
             path=path,
             dimensions=self._encoder.dimensions,
-            probe=fingerprint(lambda text: self._encoder.encode([text])[0]),
+            probe=fingerprint(self._encoder),
             labels=list(self.categories),
             source_sha256=source_sha256,
             retrain=retrain,

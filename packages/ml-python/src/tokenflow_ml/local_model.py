@@ -7,11 +7,10 @@ step converts it once into a plain model folder that loads in well under a secon
 """
 
 import importlib.util
-import os
 import shutil
 from pathlib import Path
 
-from .settings import PACKAGE_ROOT
+from .settings import models_dir
 
 LOCAL_MODEL_ID = "smollm2-135m-instruct"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -27,8 +26,7 @@ def bundled_gguf() -> Path | None:
 
 
 def materialized_dir() -> Path:
-    root = os.environ.get("ML_MODELS_DIR")
-    return (Path(root) if root else PACKAGE_ROOT / ".cache" / "models") / LOCAL_MODEL_ID
+    return models_dir() / LOCAL_MODEL_ID
 
 
 def local_model_path() -> str | None:

@@ -100,6 +100,9 @@ def _stop_writer() -> None:
         _writer = None
 
 
+atexit.register(_stop_writer)
+
+
 def configure_logging(level: str, log_format: LogFormat) -> None:
     """One handler on the root logger; uvicorn's loggers propagate to it (see __main__).
 
@@ -117,7 +120,6 @@ def configure_logging(level: str, log_format: LogFormat) -> None:
     global _writer
     _writer = QueueListener(handler.queue, stream)
     _writer.start()
-    atexit.register(_stop_writer)
     root = logging.getLogger()
     for old in root.handlers[:]:
         root.removeHandler(old)

@@ -5,7 +5,6 @@ a request id.
 """
 
 from collections.abc import Iterator, Sequence
-from functools import lru_cache
 from pathlib import PurePath
 from typing import Literal
 
@@ -28,9 +27,6 @@ SLOT_STATES = ("loading", "ready", "failed")
 GENERIC_FOLDERS = frozenset({"model", "models", "weights", "snapshot", "checkpoint"})
 
 
-# Called on every request with one of a few names: parsing the path each time showed up
-# in profiles of the classify hot path.
-@lru_cache(maxsize=64)
 def model_label(model: str) -> str:
     """A model as a label: a local folder by its name, so no machine's layout leaks out."""
     if not model.startswith(("/", "./", "../", "~")):

@@ -86,8 +86,6 @@ class Settings(BaseSettings):
     classifier_model: str | None = Field(
         default=None, description="Model id or local path; empty means the backend's default."
     )
-    # The perplexity method with the local SmolLM2 works offline; llmlingua2 with the
-    # mBERT model (the seed's choice) is better where the Hugging Face Hub is reachable.
     classifier_runtime: Literal["onnx-int8", "onnx", "torch"] = Field(
         default="onnx-int8",
         description="How the embedding backend runs its encoder: ONNX Runtime in int8 (the "
@@ -105,6 +103,8 @@ class Settings(BaseSettings):
         description="The embedding backend's trained head: a path, or 'off' for similarity "
         "only; empty means the default head, or the routes file's <name>.head.json.",
     )
+    # The perplexity method with the local SmolLM2 works offline; llmlingua2 with the
+    # mBERT model (the seed's choice) is better where the Hugging Face Hub is reachable.
     compressor_backend: CompressorBackend = "llmlingua"
     compressor_model: str | None = None
 
@@ -181,6 +181,12 @@ class Settings(BaseSettings):
 
     def generator_model_id(self) -> str:
         return self.generator_model or local_smollm2() or DEFAULT_LLMLINGUA_MODEL
+
+
+def models_dir() -> Path:
+    """Where models made on this machine go (SmolLM2's folder, ONNX exports): ML_MODELS_DIR."""
+    configured = os.environ.get("ML_MODELS_DIR")
+    return Path(configured) if configured else PACKAGE_ROOT / ".cache" / "models"
 
 
 def tiktoken_cache_dir() -> Path:

@@ -42,22 +42,29 @@ export class CatalogError extends Error {
   override name = 'CatalogError';
 }
 
-/** The built-in catalog, or the JSON file at `path` (TOKENFLOW_CATALOG), validated. */
-export function loadCatalog(path?: string): Catalog {
-  let raw: unknown = defaultCatalog;
-  if (path) {
-    try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (error) {
-      throw new CatalogError(`Cannot read the model catalog ${path}: ${(error as Error).message}`);
-    }
+/** A JSON file's content; `what` names the file in the error ("the model catalog x.json"). */
+export function readJson(path: string, what: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new CatalogError(`Cannot read ${what}: ${(error as Error).message}`);
   }
-  const parsed = catalogSchema.safeParse(raw);
+}
+
+/** `raw` checked against `schema`, or one error listing every issue; `whole` names a top-level one. */
+export function validated<S extends z.ZodType>(raw: unknown, schema: S, what: string, whole: string): z.output<S> {
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(catalog)'}: ${i.message}`);
-    throw new CatalogError(`Invalid model catalog ${path ?? '(built-in)'}:\n${issues.join('\n')}`);
+    const issues = parsed.error.issues.map((i) => `  ${i.path.join('.') || whole}: ${i.message}`);
+    throw new CatalogError(`Invalid ${what}:\n${issues.join('\n')}`);
   }
   return parsed.data;
+}
+
+/** The built-in catalog, or the JSON file at `path` (TOKENFLOW_CATALOG), validated. */
+export function loadCatalog(path?: string): Catalog {
+  const raw = path ? readJson(path, `the model catalog ${path}`) : defaultCatalog;
+  return validated(raw, catalogSchema, `model catalog ${path ?? '(built-in)'}`, '(catalog)');
 }
 
 /** The catalog's price for one provider/model, or undefined when the catalog does not list it. */

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { type Catalog, CatalogError } from './catalog.ts';
+import { type Catalog, CatalogError, readJson, validated } from './catalog.ts';
 
 /**
  * The gateway's view of a routes file (TOKENFLOW_ROUTES): only the category names.
@@ -12,18 +11,9 @@ const routesNamesSchema = z.object({
 });
 
 export function readRouteNames(path: string): string[] {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new CatalogError(`Cannot read the routes file ${path} (TOKENFLOW_ROUTES): ${(error as Error).message}`);
-  }
-  const parsed = routesNamesSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(file)'}: ${i.message}`);
-    throw new CatalogError(`Invalid routes file ${path} (TOKENFLOW_ROUTES):\n${issues.join('\n')}`);
-  }
-  return parsed.data.categories.map((c) => c.name);
+  const what = `routes file ${path} (TOKENFLOW_ROUTES)`;
+  const routes = validated(readJson(path, `the ${what}`), routesNamesSchema, what, '(file)');
+  return routes.categories.map((c) => c.name);
 }
 
 /**

@@ -28,7 +28,7 @@ def _key(text: str) -> str:
 def cached_embeddings(encoder, texts: list[str], cache_dir: Path = CACHE_DIR) -> np.ndarray:
     # What the encoder sees of a long text is part of what it gives back.
     clipping = [HEAD_TOKENS, TAIL_TOKENS, getattr(encoder, "max_tokens", None)]
-    identity = json.dumps([fingerprint(lambda text: encoder.encode([text])[0]), clipping])
+    identity = json.dumps([fingerprint(encoder), clipping])
     path = cache_dir / f"{hashlib.sha256(identity.encode()).hexdigest()[:16]}.npz"
     known: dict[str, np.ndarray] = {}
     try:

@@ -11,7 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..settings import PACKAGE_ROOT
+from ..settings import models_dir
 from .clipping import clip
 from .onnx_encoder import OnnxSentenceEncoder, supports_onnx
 
@@ -46,8 +46,7 @@ class TorchSentenceEncoder:
 
 
 def onnx_cache_dir() -> Path:
-    configured = os.environ.get("ML_MODELS_DIR")
-    return (Path(configured) if configured else PACKAGE_ROOT / ".cache" / "models") / "onnx"
+    return models_dir() / "onnx"
 
 
 def load_encoder(

@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 import zlib
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -93,6 +94,16 @@ class RoutingHead(BaseModel):
     def features(self) -> int:
         return self.encoder.dimensions + (len(self.lexical.vocabulary) if self.lexical else 0)
 
+    # Unpacked once: load_head checks the sizes on them, HeadScorer scores with them.
+    @cached_property
+    def weight_matrix(self) -> np.ndarray:
+        values = unpack(self.weights, len(self.labels) * self.features())
+        return values.reshape(len(self.labels), self.features())
+
+    @cached_property
+    def idf_values(self) -> np.ndarray | None:
+        return unpack(self.lexical.idf, len(self.lexical.vocabulary)) if self.lexical else None
+
 
 class HeadScorer:
     """Logits of the head's labels for a prompt, from its embedding and its text."""
@@ -101,17 +112,12 @@ class HeadScorer:
         self.index = {label: i for i, label in enumerate(head.labels)}
         self.temperature = head.temperature
         self.scale = head.embedding_scale
-        weights = unpack(head.weights, len(head.labels) * head.features())
-        weights = weights.reshape(len(head.labels), head.features())
+        weights = head.weight_matrix
         dims = head.encoder.dimensions
         self._dense, self._sparse = weights[:, :dims], weights[:, dims:]
         self._bias = np.asarray(head.bias, dtype=np.float32)
         self._lexical = (
-            LexicalFeatures(
-                head.lexical.vocabulary, unpack(head.lexical.idf, len(head.lexical.vocabulary))
-            )
-            if head.lexical
-            else None
+            LexicalFeatures(head.lexical.vocabulary, head.idf_values) if head.lexical else None
         )
 
     def logits(self, embedding: np.ndarray, text: str) -> np.ndarray:
@@ -122,9 +128,9 @@ class HeadScorer:
         return out
 
 
-def fingerprint(embed_one) -> list[float]:
+def fingerprint(encoder) -> list[float]:
     """The first dimensions of a fixed sentence's embedding: cheap, and unique to the weights."""
-    vector = np.asarray(embed_one(FINGERPRINT_TEXT), dtype=np.float64)
+    vector = np.asarray(encoder.encode([FINGERPRINT_TEXT])[0], dtype=np.float64)
     return [round(float(v), 6) for v in vector[:FINGERPRINT_DIMS]]
 
 
@@ -168,9 +174,7 @@ def load_head(path: Path, retrain: str = DEFAULT_RETRAIN) -> RoutingHead:
             f"{path} was changed after training (its sha256 does not match): run `{retrain}`"
         )
     try:
-        unpack(head.weights, len(head.labels) * head.features())
-        if head.lexical:
-            unpack(head.lexical.idf, len(head.lexical.vocabulary))
+        _ = head.weight_matrix, head.idf_values
     except (ValueError, zlib.error) as error:  # binascii.Error is a ValueError
         raise HeadError(
             f"{path}: its weights do not fit its labels and features ({error})"

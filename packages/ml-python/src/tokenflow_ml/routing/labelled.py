@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..schemas import MAX_PROMPT_CHARS
+from ..schemas import MAX_PROMPT_CHARS, _not_blank
 
 MAX_LINES = 200_000
 
@@ -26,21 +26,17 @@ class LabelledPrompt(BaseModel):
     language: str = Field(default="en", pattern=r"^[a-z]{2}$")
     kind: Kind | None = None
 
-    @field_validator("prompt")
-    @classmethod
-    def _has_text(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must contain text, not only whitespace")
-        return value
+    _prompt_not_blank = field_validator("prompt")(_not_blank)
 
 
 class DataError(ValueError):
     """A labelled file or routes file that cannot be used; the message names where."""
 
 
-def _describe(error: ValidationError) -> str:
+def describe(error: ValidationError, whole: str = "line") -> str:
+    """Each problem by the field it is in; `whole` names a problem of the whole document."""
     return "; ".join(
-        f"{'.'.join(str(p) for p in issue['loc']) or 'line'}: {issue['msg']}"
+        f"{'.'.join(str(p) for p in issue['loc']) or whole}: {issue['msg']}"
         for issue in error.errors()
     )
 
@@ -70,7 +66,7 @@ def read_labelled(path: Path, categories: list[str] | None = None) -> list[Label
         try:
             row = LabelledPrompt.model_validate(raw)
         except ValidationError as error:
-            raise DataError(f"{path}:{number}: {_describe(error)}") from None
+            raise DataError(f"{path}:{number}: {describe(error)}") from None
         if categories is not None and row.category not in categories:
             raise DataError(
                 f"{path}:{number}: unknown category {row.category!r}; "

@@ -13,13 +13,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     ValidationError,
     model_validator,
 )
 
-from ..schemas import MAX_CATEGORIES, MAX_CATEGORY_CHARS, MAX_PROMPT_CHARS
-from .labelled import DataError
+from ..schemas import MAX_CATEGORIES, MAX_PROMPT_CHARS, Category
+from .labelled import DataError, describe
 
 MIN_EXAMPLES = 5
 MAX_EXAMPLES = 5_000
@@ -33,9 +34,7 @@ Example = Annotated[
 class Route(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CATEGORY_CHARS)
-    ]
+    name: Category
     description: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
     ]
@@ -46,6 +45,12 @@ class RoutesFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     categories: list[Route] = Field(min_length=2, max_length=MAX_CATEGORIES)
+    _sha256: str = PrivateAttr(default="")
+
+    @property
+    def sha256(self) -> str:
+        """The file's bytes as read by load_routes."""
+        return self._sha256
 
     @model_validator(mode="after")
     def _distinct(self) -> "RoutesFile":
@@ -62,9 +67,9 @@ class RoutesFile(BaseModel):
         return [route.name for route in self.categories]
 
 
-def routes_digest(path: Path) -> str:
-    """What a head trained from this file records, so an edited file is noticed at load."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def head_path_for_routes(routes: Path) -> Path:
+    """Where a routes file's head lives unless told otherwise: beside it."""
+    return routes.with_name(f"{routes.stem}.head.json")
 
 
 def load_routes(path: Path) -> RoutesFile:
@@ -79,10 +84,10 @@ def load_routes(path: Path) -> RoutesFile:
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise DataError(f"{path}: not a JSON document ({error})") from None
     try:
-        return RoutesFile.model_validate(data)
+        routes = RoutesFile.model_validate(data)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in issue['loc']) or '(file)'}: {issue['msg']}"
-            for issue in error.errors()
-        )
-        raise DataError(f"{path}: {problems}") from None
+        raise DataError(f"{path}: {describe(error, whole='(file)')}") from None
+    # From the bytes just read: what a head trained from this file records, so an edited
+    # file is noticed at load (a second read could see another version).
+    routes._sha256 = hashlib.sha256(raw).hexdigest()
+    return routes

@@ -6,14 +6,12 @@ from ..categories import DEFAULT_CATEGORIES, CategorySpec
 from ..classification import Classifier, EmbeddingClassifier, NliClassifier
 from ..settings import Settings
 from .head import DEFAULT_HEAD_PATH, DEFAULT_RETRAIN
-from .routes import load_routes, routes_digest
-from .train import head_path_for_routes
+from .routes import RoutesFile, head_path_for_routes, load_routes
 
 
-def served_categories(settings: Settings) -> dict[str, CategorySpec]:
-    if settings.routes_file is None:
+def served_categories(routes: RoutesFile | None) -> dict[str, CategorySpec]:
+    if routes is None:
         return DEFAULT_CATEGORIES
-    routes = load_routes(settings.routes_file)
     return {r.name: CategorySpec(r.description, tuple(r.examples)) for r in routes.categories}
 
 
@@ -28,7 +26,10 @@ def head_path(settings: Settings) -> Path | None:
 
 
 def create_classifier(settings: Settings) -> Classifier:
-    model, categories = settings.classifier_model_id(), served_categories(settings)
+    # Read once: the categories served and the digest checked against the head come from
+    # the same bytes.
+    loaded = load_routes(settings.routes_file) if settings.routes_file is not None else None
+    model, categories = settings.classifier_model_id(), served_categories(loaded)
     if settings.classifier_backend == "nli":
         return NliClassifier(model, settings.device, categories=categories)
     routes = settings.routes_file
@@ -40,7 +41,7 @@ def create_classifier(settings: Settings) -> Classifier:
         runtime=settings.classifier_runtime,
         threads=settings.torch_threads,
         # A routes file's own head must come from this version of the file.
-        head_source_sha256=routes_digest(routes) if routes and not settings.routing_head else None,
+        head_source_sha256=loaded.sha256 if loaded and not settings.routing_head else None,
         head_retrain=f"npm run classifier:train -- --routes {routes}"
         if routes
         else DEFAULT_RETRAIN,

@@ -37,7 +37,7 @@ from .head import (
     softmax,
 )
 from .labelled import DataError, LabelledPrompt, read_labelled, user_path
-from .routes import load_routes, routes_digest
+from .routes import head_path_for_routes, load_routes
 
 DATA_DIR = PACKAGE_ROOT / "data" / "routing"
 FOLDS = 5
@@ -153,7 +153,7 @@ def fit_head(
         encoder=EncoderIdentity(
             label=encoder_label,
             dimensions=encoder.dimensions,
-            fingerprint=fingerprint(lambda text: encoder.encode([text])[0]),
+            fingerprint=fingerprint(encoder),
         ),
         labels=labels,
         embedding_scale=best.scale,
@@ -207,14 +207,9 @@ def routes_training(path: Path) -> tuple[list[str], Examples, TrainingSource]:
     routes = load_routes(path)
     pairs = [(example, route.name) for route in routes.categories for example in route.examples]
     source = TrainingSource(
-        kind="routes", files=[path.name], sha256=routes_digest(path), examples=len(pairs)
+        kind="routes", files=[path.name], sha256=routes.sha256, examples=len(pairs)
     )
     return routes.names(), Examples([t for t, _ in pairs], [n for _, n in pairs]), source
-
-
-def head_path_for_routes(routes: Path) -> Path:
-    """Where a routes file's head lives unless told otherwise: beside it."""
-    return routes.with_name(f"{routes.stem}.head.json")
 
 
 def main(argv: list[str] | None = None) -> int:
