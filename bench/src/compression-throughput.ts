@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
@@ -7,7 +8,27 @@ import { benchModel, venvPython } from './bench-models.ts';
 import { repoRoot } from './processes.ts';
 import { round, type Summary, summarize } from './stats.ts';
 
-export type CompressionMethod = 'llmlingua2' | 'llmlingua';
+/**
+ * `llmlingua2` runs ONNX Runtime in fp32, `llmlingua2-int8` in int8, each beside the library's
+ * LLMLingua-2 on the same model; `distilled` (the offline default, MiniLM) and `llmlingua`
+ * (SmolLM2's perplexity) each beside the library's perplexity method on SmolLM2.
+ */
+export type CompressionMethod = 'llmlingua2' | 'llmlingua2-int8' | 'distilled' | 'llmlingua';
+
+const serviceSettings: Record<CompressionMethod, { backend: string; runtime: string; library: string }> = {
+  llmlingua2: { backend: 'llmlingua2', runtime: 'onnx', library: 'llmlingua2' },
+  'llmlingua2-int8': { backend: 'llmlingua2', runtime: 'onnx-int8', library: 'llmlingua2' },
+  distilled: { backend: 'distilled', runtime: 'onnx', library: 'llmlingua' },
+  llmlingua: { backend: 'llmlingua', runtime: 'onnx', library: 'llmlingua' },
+};
+
+/** A process's peak resident memory so far (VmHWM), in MB. */
+function peakRssMb(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);
+  return round(kb / 1024, 0);
+}
 
 export interface CompressionOptions {
   /** Rounds per input length (GPT tokens), per method. */
@@ -31,6 +52,9 @@ export interface CompressionRow {
   /** Output size as a share of the input, GPT tokens (asked: options.ratio). */
   serviceKept: number;
   directKept: number;
+  /** Peak resident memory of each process once this length has run (model included), MB. */
+  servicePeakRssMb: number;
+  directPeakRssMb: number;
 }
 
 interface Measured {
@@ -42,11 +66,11 @@ interface Measured {
 
 /** The llmlingua library driven directly, one JSON line per call (bench/src/compression-direct.py). */
 class DirectLibrary {
-  private readonly child: ChildProcess;
+  readonly child: ChildProcess;
   private readonly lines: Interface;
   private readonly pending: Array<(line: string) => void> = [];
 
-  private constructor(method: CompressionMethod, model: string) {
+  private constructor(method: string, model: string) {
     this.child = spawn(venvPython, [join(repoRoot, 'bench', 'src', 'compression-direct.py'), method, model], {
       env: { ...process.env, HF_HUB_OFFLINE: '1' },
       stdio: ['pipe', 'pipe', 'ignore'],
@@ -55,7 +79,7 @@ class DirectLibrary {
     this.lines.on('line', (line) => this.pending.shift()?.(line));
   }
 
-  static async start(method: CompressionMethod, model: string): Promise<DirectLibrary> {
+  static async start(method: string, model: string): Promise<DirectLibrary> {
     const library = new DirectLibrary(method, model);
     await new Promise<void>((resolve, reject) => {
       library.child.once('exit', (code) => reject(new Error(`compression-direct.py exited with ${code}`)));
@@ -120,10 +144,22 @@ const localSmolLM2 = () =>
     encoding: 'utf8',
   }).trim();
 
-const compressorModels = () => ({
-  llmlingua2: { label: 'mBERT-base-shaped (random weights)', path: benchModel('mbert-base') },
-  llmlingua: { label: 'SmolLM2-135M-Instruct', path: localSmolLM2() },
-});
+const bundledMiniLM = () =>
+  execFileSync(venvPython, ['-c', 'from tokenflow_ml.settings import bundled_minilm; print(bundled_minilm())'], {
+    encoding: 'utf8',
+  }).trim();
+
+/** The service's model and the library's (the same, except for the distilled scorer's teacher). */
+const compressorModels = (): Record<CompressionMethod, { label: string; path: string; library: string }> => {
+  const mbert = benchModel('mbert-base');
+  const smollm2 = localSmolLM2();
+  return {
+    llmlingua2: { label: 'mBERT-base-shaped (random weights), ONNX fp32', path: mbert, library: mbert },
+    'llmlingua2-int8': { label: 'mBERT-base-shaped (random weights), ONNX int8', path: mbert, library: mbert },
+    distilled: { label: 'MiniLM distilled (library: SmolLM2)', path: bundledMiniLM(), library: smollm2 },
+    llmlingua: { label: 'SmolLM2-135M-Instruct', path: smollm2, library: smollm2 },
+  };
+};
 
 /**
  * Compression latency and tokens per second by input length: the ML service's
@@ -135,8 +171,13 @@ export async function compressionThroughput(options: CompressionOptions): Promis
   const models = compressorModels();
   for (const method of Object.keys(options.plan) as CompressionMethod[]) {
     const model = models[method];
-    const ml = await startMlService({ ML_COMPRESSOR_BACKEND: method, ML_COMPRESSOR_MODEL: model.path });
-    const library = await DirectLibrary.start(method, model.path);
+    const settings = serviceSettings[method];
+    const ml = await startMlService({
+      ML_COMPRESSOR_BACKEND: settings.backend,
+      ML_COMPRESSOR_RUNTIME: settings.runtime,
+      ML_COMPRESSOR_MODEL: model.path,
+    });
+    const library = await DirectLibrary.start(settings.library, model.library);
     try {
       await ml.ready(600_000);
       const plan = options.plan[method];
@@ -173,6 +214,8 @@ export async function compressionThroughput(options: CompressionOptions): Promis
           directTokensPerSecond: round((tokens / median(direct)) * 1000, 0),
           serviceKept: kept(service),
           directKept: kept(direct),
+          servicePeakRssMb: peakRssMb(ml.process.pid),
+          directPeakRssMb: peakRssMb(library.child.pid),
         });
         process.stderr.write(`  compression: ${method} at ${tokens} tokens done\n`);
       }

@@ -2,6 +2,7 @@
 //   npm run bench -- --quick     fewer rounds, no 1,000-stream level, short compression inputs: a smoke run
 //   npm run bench -- --only=gateway|decision|ml|compression   one section
 //   npm run bench -- --only=decision --backends=embedding,nli    some of its classifier backends
+//   npm run bench -- --only=compression --methods=llmlingua2,llmlingua2-int8    some compression methods
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,6 +19,10 @@ const wanted = (name: string) => !only || only === name;
 const backends = process.argv
   .find((arg) => arg.startsWith('--backends='))
   ?.slice('--backends='.length)
+  .split(',');
+const methods = process.argv
+  .find((arg) => arg.startsWith('--methods='))
+  ?.slice('--methods='.length)
   .split(',');
 const options = {
   concurrency: quick ? [1, 10, 100] : [1, 10, 100, 1000],
@@ -145,9 +150,17 @@ if (wanted('ml')) {
 if (wanted('compression')) {
   const ratio = 0.5;
   // The perplexity method takes minutes beyond 8k tokens, so its longest input runs once.
-  const plan = quick
+  const fullPlan = quick
     ? {
         llmlingua2: [
+          { tokens: 500, rounds: 2 },
+          { tokens: 2000, rounds: 2 },
+        ],
+        'llmlingua2-int8': [
+          { tokens: 500, rounds: 2 },
+          { tokens: 2000, rounds: 2 },
+        ],
+        distilled: [
           { tokens: 500, rounds: 2 },
           { tokens: 2000, rounds: 2 },
         ],
@@ -160,6 +173,18 @@ if (wanted('compression')) {
           { tokens: 8000, rounds: 3 },
           { tokens: 32000, rounds: 3 },
         ],
+        'llmlingua2-int8': [
+          { tokens: 500, rounds: 7 },
+          { tokens: 2000, rounds: 5 },
+          { tokens: 8000, rounds: 3 },
+          { tokens: 32000, rounds: 3 },
+        ],
+        // Its library side is the perplexity method: 32k tokens would take it a quarter of an hour.
+        distilled: [
+          { tokens: 500, rounds: 3 },
+          { tokens: 2000, rounds: 3 },
+          { tokens: 8000, rounds: 1 },
+        ],
         llmlingua: [
           { tokens: 500, rounds: 5 },
           { tokens: 2000, rounds: 3 },
@@ -167,18 +192,22 @@ if (wanted('compression')) {
           { tokens: 32000, rounds: 1 },
         ],
       };
+  // --methods=llmlingua2,llmlingua2-int8 runs some of them (the perplexity rows take longest).
+  const plan = Object.fromEntries(
+    Object.entries(fullPlan).filter(([method]) => !methods || methods.includes(method)),
+  ) as typeof fullPlan;
   process.stderr.write(`compression: the ML service against the llmlingua library called directly, ratio ${ratio}\n`);
   const compression = await compressionThroughput({ plan, ratio });
   console.log(
     `\nCompression at ratio ${ratio}: the ML service's /compress against the llmlingua library called directly`,
   );
   console.log(
-    'method      tokens  rounds | service p50  p95      inference p50 | direct p50  p95      | tok/s service  direct | kept service  direct',
+    'method          tokens  rounds | service p50  p95      inference p50 | direct p50  p95      | tok/s service  direct | kept service  direct | peak RSS MB service direct',
   );
   for (const row of compression) {
     console.log(
       [
-        row.method.padEnd(10),
+        row.method.padEnd(15),
         String(row.inputTokens).padStart(7),
         String(row.rounds).padStart(7),
         '|',
@@ -196,10 +225,17 @@ if (wanted('compression')) {
         '|',
         String(row.serviceKept).padStart(12),
         String(row.directKept).padStart(7),
+        '|',
+        String(row.servicePeakRssMb).padStart(19),
+        String(row.directPeakRssMb).padStart(6),
       ].join(' '),
     );
   }
-  results.compression = { ratio, rows: compression };
+  // With --methods, the other methods' last rows are kept.
+  const keptRows = methods
+    ? (previousResults().compression?.rows ?? []).filter((row: { method: string }) => !methods.includes(row.method))
+    : [];
+  results.compression = { ratio, rows: [...compression, ...keptRows] };
 }
 
 mkdirSync(dirname(resultsFile), { recursive: true });

@@ -71,13 +71,17 @@ describe('with no provider key and no network, every procedure answers with real
     expect(events.filter((e) => e.type === 'text').length).toBeGreaterThan(3);
     expect(events.at(-1)).toMatchObject({ type: 'end', usage: { promptTokens: expect.any(Number) } });
 
-    // The classification and the local model's generation are logged under the gateway's request id.
+    // The classification and the local model's generation are logged under the gateway's request id
+    // (by the service's log writer thread, so a line may land just after the stream ends).
     const requestId = metadata?.type === 'metadata' ? metadata.requestId : '';
-    const messages = ml
-      .logs()
-      .flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as { request_id?: string; message?: string }] : []))
-      .filter((line) => line.request_id === requestId)
-      .map((line) => line.message);
-    expect(messages).toEqual(expect.arrayContaining(['classification done', 'generation done']));
+    const messages = () =>
+      ml
+        .logs()
+        .flatMap((line) =>
+          line.startsWith('{') ? [JSON.parse(line) as { request_id?: string; message?: string }] : [],
+        )
+        .filter((line) => line.request_id === requestId)
+        .map((line) => line.message);
+    await expect.poll(messages).toEqual(expect.arrayContaining(['classification done', 'generation done']));
   });
 });

@@ -2,10 +2,11 @@
 
 import pytest
 
-from tokenflow_ml.compression import LLMLingua2Compressor
+from tokenflow_ml.compression import DistilledCompressor, LLMLingua2Compressor
 from tokenflow_ml.compression.evaluate import evaluate, read_documents
 from tokenflow_ml.compression.spans import find_spans
 from tokenflow_ml.schemas import CompressRequest
+from tokenflow_ml.settings import bundled_minilm
 
 
 def spans_of(text: str) -> list[str]:
@@ -123,22 +124,33 @@ def test_a_question_keeps_the_passage_that_answers_it(llmlingua2):
 
 
 # The held-out documents (data/compression/test, written apart from the code, never used
-# to tune it), with LLMLingua-2 on the tests' tiny random weights: facts survive because
-# they are protected, so the weights hardly matter here. Measured 2026-12-01: 129/143
-# (90.2%) at 0.5 and 121/143 (84.6%) at 0.3, short of the goal (98% / 95%). Each floor
-# sits about the 95% interval's half-width for 143 facts (5 points) below its figure, so
-# a regression fails and noise does not.
-FLOORS = {0.5: 0.85, 0.3: 0.79}
+# to tune it). Facts survive mostly because they are protected, so the word scorer matters
+# little here: LLMLingua-2 runs on the tests' tiny random weights, the offline default
+# (MiniLM distilled from SmolLM2) on its real ones. Measured 2026-12-02 on 143 facts:
+# LLMLingua-2 130 (90.9%) at 0.5 and 122 (85.3%) at 0.3; the default 131 (91.6%) and
+# 122 (85.3%); short of the goal (98% / 95%). Each floor sits about the 95% interval's
+# half-width (5 points) below its figure, so a regression fails and noise does not.
+FLOORS = {"llmlingua2": {0.5: 0.85, 0.3: 0.80}, "distilled": {0.5: 0.86, 0.3: 0.80}}
 
 
-@pytest.mark.parametrize("ratio", sorted(FLOORS))
-def test_the_held_out_documents_keep_their_facts_at_the_requested_size(llmlingua2, ratio, capsys):
-    report = evaluate(llmlingua2, read_documents("test"), ratio, preserve=True, question=False)
+@pytest.fixture(scope="module")
+def distilled():
+    return DistilledCompressor(bundled_minilm(), threads=2)
+
+
+@pytest.mark.parametrize("method", sorted(FLOORS))
+@pytest.mark.parametrize("ratio", [0.5, 0.3])
+def test_the_held_out_documents_keep_their_facts_at_the_requested_size(
+    request, method, ratio, capsys
+):
+    compressor = request.getfixturevalue(method)
+
+    report = evaluate(compressor, read_documents("test"), ratio, preserve=True, question=False)
 
     with capsys.disabled():
         print(
-            f"\ncompression facts at ratio {ratio}: {report['facts_kept']}/{report['facts']} "
+            f"\n{method} facts at ratio {ratio}: {report['facts_kept']}/{report['facts']} "
             f"({report['fact_share']:.1%}), median ratio error {report['median_ratio_error']:.1%}"
         )
-    assert report["fact_share"] >= FLOORS[ratio]
+    assert report["fact_share"] >= FLOORS[method][ratio]
     assert report["max_ratio_error"] <= 0.10

@@ -72,7 +72,11 @@ def create_app(
         backend=settings.compressor_backend,
         model=settings.compressor_model_id(),
         loader=lambda: create_compressor(
-            settings.compressor_backend, settings.compressor_model_id(), settings.device
+            settings.compressor_backend,
+            settings.compressor_model_id(),
+            settings.device,
+            settings.compressor_runtime,
+            settings.torch_threads,
         ),
     )
     slots: list[ModelSlot] = [classifier, compressor]

@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 ClassifierBackend = Literal["nli", "embedding"]
-CompressorBackend = Literal["llmlingua2", "llmlingua"]
+CompressorBackend = Literal["distilled", "llmlingua2", "llmlingua"]
 
 DEFAULT_NLI_MODEL = "facebook/bart-large-mnli"
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -103,10 +103,17 @@ class Settings(BaseSettings):
         description="The embedding backend's trained head: a path, or 'off' for similarity "
         "only; empty means the default head, or the routes file's <name>.head.json.",
     )
-    # The perplexity method with the local SmolLM2 works offline; llmlingua2 with the
-    # mBERT model (the seed's choice) is better where the Hugging Face Hub is reachable.
-    compressor_backend: CompressorBackend = "llmlingua"
+    # The default scores words with the bundled MiniLM (distilled from SmolLM2's
+    # perplexity, 13 times its speed, as many facts kept); llmlingua2 with the mBERT model
+    # is the choice where the Hugging Face Hub is reachable.
+    compressor_backend: CompressorBackend = "distilled"
     compressor_model: str | None = None
+    compressor_runtime: Literal["onnx", "onnx-int8", "torch"] = Field(
+        default="onnx",
+        description="How llmlingua2 runs its token classifier: ONNX Runtime in fp32 (the same "
+        "keep/drop decisions as the library), in int8 (faster, measured in bench/README.md), "
+        "or PyTorch.",
+    )
 
     generator_enabled: bool = Field(default=True, description="Serve /v1/chat/completions.")
     generator_model: str | None = Field(
@@ -177,6 +184,8 @@ class Settings(BaseSettings):
             return self.compressor_model
         if self.compressor_backend == "llmlingua2":
             return DEFAULT_LLMLINGUA2_MODEL
+        if self.compressor_backend == "distilled":
+            return bundled_minilm() or DEFAULT_EMBEDDING_MODEL
         return local_smollm2() or DEFAULT_LLMLINGUA_MODEL
 
     def generator_model_id(self) -> str:

@@ -3,12 +3,19 @@
 methods.py holds the compressors the service offers; spans.py finds the facts.
 """
 
-from .methods import Compressor, LLMLingua2Compressor, LLMLinguaCompressor, create_compressor
+from .methods import (
+    Compressor,
+    DistilledCompressor,
+    LLMLingua2Compressor,
+    LLMLinguaCompressor,
+    create_compressor,
+)
 from .pipeline import Compression, UnsupportedOption
 
 __all__ = [
     "Compression",
     "Compressor",
+    "DistilledCompressor",
     "LLMLingua2Compressor",
     "LLMLinguaCompressor",
     "UnsupportedOption",

@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="npm run compression:eval --")
     parser.add_argument("--split", default="dev", choices=["dev", "test"])
     parser.add_argument("--ratio", type=float, nargs="+", default=[0.5, 0.3])
-    parser.add_argument("--method", choices=["llmlingua", "llmlingua2"])
+    parser.add_argument("--method", choices=["distilled", "llmlingua", "llmlingua2"])
     parser.add_argument("--model")
     parser.add_argument("--no-preserve", action="store_true")
     parser.add_argument("--question", action="store_true")
@@ -135,7 +135,9 @@ def main(argv: list[str] | None = None) -> None:
         documents = read_documents(args.split)
     except DataError as error:
         sys.exit(str(error))
-    compressor = create_compressor(method, model, settings.device)
+    compressor = create_compressor(
+        method, model, settings.device, settings.compressor_runtime, settings.torch_threads
+    )
     for ratio in args.ratio:
         report = evaluate(compressor, documents, ratio, not args.no_preserve, args.question)
         if args.json:

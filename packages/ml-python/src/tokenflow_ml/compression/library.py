@@ -42,3 +42,60 @@ class LegacyCacheModel:
         if isinstance(output.past_key_values, DynamicCache):
             output.past_key_values = output.past_key_values.to_legacy_cache()
         return output
+
+
+def library_word_probabilities(compressor, text: str) -> list[float]:
+    """The library's own LLMLingua-2 word scores for `text`: its chunking, its dataset
+    (every window padded to 512), its forward pass and its word merge. Its
+    `__get_context_prob` averages them away, so its steps are called one by one here."""
+    import torch
+    from llmlingua.utils import TokenClfDataset
+
+    chunks = compressor._PromptCompressor__chunk_context(text, chunk_end_tokens=[".", "\n"])
+    dataset = TokenClfDataset(
+        chunks,
+        tokenizer=compressor.tokenizer,
+        max_len=compressor.max_seq_len,
+        model_name=compressor.model_name,
+    )
+    merge = compressor._PromptCompressor__merge_token_to_word
+    words: list[float] = []
+    with torch.no_grad():
+        for item in dataset:
+            ids, mask = item["ids"][None], item["mask"][None] == 1
+            logits = compressor.model(input_ids=ids, attention_mask=mask).logits
+            probs = torch.softmax(logits, dim=-1)[0, :, 1]
+            active = torch.masked_select(ids[0], mask[0]).tolist()
+            tokens = compressor.tokenizer.convert_ids_to_tokens(active)
+            token_probs = torch.masked_select(probs, mask[0]).numpy().tolist()
+            _, _, per_word = merge(tokens, token_probs, [], {}, False)
+            words += [sum(p) / len(p) for p in per_word]
+    return words
+
+
+def bert_word_probabilities(scorer, text: str) -> list[float]:
+    """Our scorer's token probabilities merged into the library's words (a token and the
+    "##" pieces after it, as its mBERT rule does; scored by the first), so the two can be
+    compared word by word."""
+    _, probs = scorer.token_probabilities(text)
+    ids = scorer.tokenizer(text, add_special_tokens=False)["input_ids"]
+    words: list[list[float]] = []
+    for token, prob in zip(scorer.tokenizer.convert_ids_to_tokens(ids), probs, strict=True):
+        if token.startswith("##") and words:
+            words[-1].append(float(prob))
+        else:
+            words.append([float(prob)])
+    return [w[0] for w in words]
+
+
+def keep_agreement(ours: list[float], theirs: list[float], rate: float = 0.5) -> float:
+    """Share of words both keep or both drop when each keeps its top `rate` of words
+    (the library's rule: above the (1 - rate) percentile of its own scores)."""
+    import numpy as np
+
+    if len(ours) != len(theirs):
+        raise ValueError(f"{len(ours)} words against the library's {len(theirs)}")
+    a, b = np.asarray(ours), np.asarray(theirs)
+    keep_a = a > np.percentile(a, 100 * (1 - rate))
+    keep_b = b > np.percentile(b, 100 * (1 - rate))
+    return float((keep_a == keep_b).mean())

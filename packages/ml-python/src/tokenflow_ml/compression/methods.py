@@ -10,9 +10,10 @@ from typing import Protocol
 import numpy as np
 
 from ..schemas import CompressRequest
+from .distilled import DistilledScorer
 from .perplexity import token_surprisal
 from .pipeline import Compression, TokenCounter, compress_text
-from .token_classifier import TokenClassifierScorer, merge_to_words
+from .token_classifier import Runtime, TokenClassifierScorer, merge_to_words
 
 
 class Compressor(Protocol):
@@ -25,9 +26,11 @@ class Compressor(Protocol):
 class LLMLingua2Compressor:
     method = "llmlingua2"
 
-    def __init__(self, model: str, device: str = "cpu") -> None:
+    def __init__(
+        self, model: str, device: str = "cpu", runtime: Runtime = "onnx", threads: int = 1
+    ) -> None:
         self.model = model
-        self._scorer = TokenClassifierScorer(model, device)
+        self._scorer = TokenClassifierScorer(model, device, runtime, threads)
         self._counter = TokenCounter()
         self._lock = threading.Lock()
 
@@ -64,7 +67,27 @@ class LLMLinguaCompressor:
             return compress_text(request, self.word_scores, self._counter)
 
 
-def create_compressor(backend: str, model: str, device: str = "cpu") -> Compressor:
+class DistilledCompressor:
+    """The offline default: MiniLM word scores distilled from the perplexity method."""
+
+    method = "distilled"
+
+    def __init__(self, model: str, threads: int = 1) -> None:
+        self.model = model
+        self._scorer = DistilledScorer(model, threads=threads)
+        self._counter = TokenCounter()
+        self._lock = threading.Lock()
+
+    def compress(self, request: CompressRequest) -> Compression:
+        with self._lock:
+            return compress_text(request, self._scorer.word_scores, self._counter)
+
+
+def create_compressor(
+    backend: str, model: str, device: str = "cpu", runtime: Runtime = "onnx", threads: int = 1
+) -> Compressor:
     if backend == "llmlingua2":
-        return LLMLingua2Compressor(model, device)
+        return LLMLingua2Compressor(model, device, runtime, threads)
+    if backend == "distilled":
+        return DistilledCompressor(model, threads)
     return LLMLinguaCompressor(model, device)

@@ -7,9 +7,16 @@ are padded only to the longest of their batch (the library pads every window to 
 and tokens are merged into words with numpy instead of a Python loop per token.
 """
 
+from pathlib import Path
+from typing import Literal
+
 import numpy as np
 
+from ..onnx_models import onnx_session
+from ..settings import models_dir
+
 WINDOW = 510  # the model's 512 positions less [CLS] and [SEP]
+POSITIONS = 512
 BATCH = 8
 
 
@@ -23,7 +30,7 @@ def windows(ids: list[int], full_stop_ids: set[int], size: int = WINDOW) -> list
         if start + size > n - 1:
             out.append((start, n))
             break
-        end = start + size - 1  # inclusive: at most `size` tokens
+        end = start + size  # inclusive, as in the library: up to size + 1 tokens
         for j in range(0, end - start):
             if ids[end - j] in full_stop_ids:
                 end = end - j
@@ -33,34 +40,69 @@ def windows(ids: list[int], full_stop_ids: set[int], size: int = WINDOW) -> list
     return out
 
 
-class TokenClassifierScorer:
-    """Scores words with a Transformers token-classification model (torch, CPU)."""
+Runtime = Literal["onnx", "onnx-int8", "torch"]
 
-    def __init__(self, model: str, device: str = "cpu") -> None:
-        import torch
-        from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+class TokenClassifierScorer:
+    """Scores words with a Transformers token-classification model on the CPU: ONNX Runtime
+    (fp32 or int8, exported once) or PyTorch."""
+
+    def __init__(
+        self, model: str, device: str = "cpu", runtime: Runtime = "onnx", threads: int = 1
+    ) -> None:
+        from transformers import AutoTokenizer
 
         self.tokenizer = AutoTokenizer.from_pretrained(model)
-        self.model = AutoModelForTokenClassification.from_pretrained(model).to(device).eval()
-        self.device = device
-        self._torch = torch
         stops = [self.tokenizer.convert_tokens_to_ids(t) for t in (".", "\n")]
         self._full_stops = {i for i in stops if i is not None and i != self.tokenizer.unk_token_id}
+        if runtime.startswith("onnx") and device == "cpu":
+            session = onnx_session(
+                Path(model),
+                models_dir() / "onnx",
+                head="AutoModelForTokenClassification",
+                output="logits",
+                quantized=runtime == "onnx-int8",
+                threads=threads,
+            )
+            names = {i.name for i in session.get_inputs()}
+
+            def logits(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+                feed = {"input_ids": ids, "attention_mask": mask}
+                if "token_type_ids" in names:
+                    feed["token_type_ids"] = np.zeros_like(ids)
+                return session.run(None, feed)[0]
+        else:
+            import torch
+            from transformers import AutoModelForTokenClassification
+
+            network = AutoModelForTokenClassification.from_pretrained(model).to(device).eval()
+
+            def logits(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+                with torch.inference_mode():
+                    out = network(
+                        input_ids=torch.from_numpy(ids).to(device),
+                        attention_mask=torch.from_numpy(mask).to(device),
+                    )
+                return out.logits.float().cpu().numpy()
+
+        self._logits = logits
 
     def _probabilities(self, batch: list[list[int]]) -> list[np.ndarray]:
-        torch = self._torch
         cls, sep = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
         pad = self.tokenizer.pad_token_id or 0
-        width = max(len(w) for w in batch) + 2
-        ids = torch.full((len(batch), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, window in enumerate(batch):
-            ids[row, : len(window) + 2] = torch.tensor([cls, *window, sep])
-            mask[row, : len(window) + 2] = 1
-        with torch.inference_mode():
-            logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device))
-            probs = torch.softmax(logits.logits.float(), dim=-1)[..., 1].cpu().numpy()
-        return [probs[row, 1 : len(window) + 1] for row, window in enumerate(batch)]
+        # [CLS] window [SEP], cut to the model's 512 positions as the library cuts it (a
+        # window of 511 tokens loses its [SEP]), so both see the same input.
+        rows = [[cls, *window, sep][:POSITIONS] for window in batch]
+        width = max(len(r) for r in rows)
+        ids = np.full((len(batch), width), pad, dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, tokens in enumerate(rows):
+            ids[row, : len(tokens)] = tokens
+            mask[row, : len(tokens)] = 1
+        logits = self._logits(ids, mask).astype(np.float64)
+        # The keep label's softmax probability, computed stably.
+        keep = 1.0 / (1.0 + np.exp(logits[..., 0] - logits[..., 1]))
+        return [keep[row, 1 : len(window) + 1] for row, window in enumerate(batch)]
 
     def token_probabilities(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(char offsets (n, 2), keep probability (n,)) of each model token of `text`."""
@@ -84,23 +126,38 @@ class TokenClassifierScorer:
 
     def word_scores(self, text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         offsets, probs = self.token_probabilities(text)
-        return merge_to_words(offsets, probs, starts, ends, fill=0.0)
+        # A word's score is its first token's: what llmlingua 0.2.2 computes (its "mean"
+        # averages copies of the first token's probability), kept so the two agree.
+        return merge_to_words(offsets, probs, starts, ends, fill=0.0, first=True)
 
 
 def merge_to_words(
-    offsets: np.ndarray, values: np.ndarray, starts: np.ndarray, ends: np.ndarray, fill: float
+    offsets: np.ndarray,
+    values: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    fill: float,
+    first: bool = False,
 ) -> np.ndarray:
-    """The mean of the token values inside each word [starts, ends); `fill` for a word with none."""
+    """Per word [starts, ends): the mean of its tokens' values, or with `first` its first
+    token's; `fill` for a word with none. `values` is (tokens,) or (tokens, features)."""
+    shape = (len(starts), *values.shape[1:])
+    out = np.full(shape, fill, dtype=np.float64)
     if len(starts) == 0:
-        return np.zeros(0, dtype=np.float64)
+        return out
     # By each token's last character: byte-level BPE tokens carry the space before a word
     # (" budget"), so their first character is not inside it.
     last = offsets[:, 1] - 1
     word = np.searchsorted(ends, last, side="right")
     inside = (word < len(starts)) & (offsets[:, 1] > offsets[:, 0])
     inside &= last >= starts[np.minimum(word, len(starts) - 1)]
-    sums = np.bincount(word[inside], weights=values[inside], minlength=len(starts))
-    counts = np.bincount(word[inside], minlength=len(starts))
-    out = np.full(len(starts), fill, dtype=np.float64)
+    word, picked = word[inside], values[inside]
+    if first:
+        # Assigned in reverse, so each word ends up with its first token's value.
+        out[word[::-1]] = picked[::-1]
+        return out
+    sums = np.zeros(shape, dtype=np.float64)
+    np.add.at(sums, word, picked)
+    counts = np.bincount(word, minlength=len(starts)).reshape(-1, *([1] * (len(shape) - 1)))
     np.divide(sums, counts, out=out, where=counts > 0)
     return out
