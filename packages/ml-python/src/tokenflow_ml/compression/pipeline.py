@@ -58,11 +58,10 @@ class TokenCounter:
         return len(self._encoding.encode_ordinary(text))
 
     def each(self, pieces: list[str]) -> np.ndarray:
-        return np.fromiter(
-            (len(ids) for ids in self._encoding.encode_ordinary_batch(pieces)),
-            dtype=np.int64,
-            count=len(pieces),
-        )
+        # Each distinct piece once, in this thread: tiktoken's batch call submits one thread
+        # pool task per piece, which cost more than the encoding (0.9 s for 6,000 words).
+        counts = {piece: len(self._encoding.encode_ordinary(piece)) for piece in set(pieces)}
+        return np.fromiter((counts[p] for p in pieces), dtype=np.int64, count=len(pieces))
 
 
 def _digit_spans(text: str) -> list[Span]:

@@ -152,12 +152,16 @@ def merge_to_words(
     inside = (word < len(starts)) & (offsets[:, 1] > offsets[:, 0])
     inside &= last >= starts[np.minimum(word, len(starts) - 1)]
     word, picked = word[inside], values[inside]
-    if first:
-        # Assigned in reverse, so each word ends up with its first token's value.
-        out[word[::-1]] = picked[::-1]
+    if len(word) == 0:
         return out
-    sums = np.zeros(shape, dtype=np.float64)
-    np.add.at(sums, word, picked)
-    counts = np.bincount(word, minlength=len(starts)).reshape(-1, *([1] * (len(shape) - 1)))
-    np.divide(sums, counts, out=out, where=counts > 0)
+    # Tokens come in text order, so each word's tokens are one run: its first index, and
+    # sums by run (np.add.reduceat) rather than token by token.
+    run_starts = np.flatnonzero(np.r_[True, word[1:] != word[:-1]])
+    words_with_tokens = word[run_starts]
+    if first:
+        out[words_with_tokens] = picked[run_starts]
+        return out
+    sums = np.add.reduceat(picked.astype(np.float64), run_starts, axis=0)
+    lengths = np.diff(np.r_[run_starts, len(word)]).reshape(-1, *([1] * (len(shape) - 1)))
+    out[words_with_tokens] = sums / lengths
     return out
