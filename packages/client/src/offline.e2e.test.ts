@@ -27,14 +27,14 @@ describe('with no provider key and no network, every procedure answers with real
     expect(result).toMatchObject({ topCategory: 'creative', backend: 'embedding' });
   });
 
-  it('compresses with the perplexity method and SmolLM2', async () => {
+  it('compresses with the offline default: MiniLM with its distilled word scorer', async () => {
     const text =
       'The project team met on Monday to review the third quarter budget and the launch plan for the new product. '.repeat(
         12,
       );
     const result = await client.compress.mutate({ text, ratio: 0.5 });
-    expect(result.method).toBe('llmlingua');
-    expect(result.model).toMatch(/smollm2-135m-instruct$/);
+    expect(result.method).toBe('distilled');
+    expect(result.model).toMatch(/minilm/i);
     expect(result.compressedTokens).toBeLessThan(result.originTokens);
   });
 
