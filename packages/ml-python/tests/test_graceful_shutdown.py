@@ -81,13 +81,18 @@ def wait_until_compressing(url: str, deadline_s: float = 30) -> None:
     raise AssertionError("the slow request never started running")
 
 
+# A connection that reached the kernel's backlog just before the listening socket closed
+# is reset rather than refused: the client sees a read error, and it was turned away too.
+TURNED_AWAY = (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError)
+
+
 def refused_at(url: str, deadline_s: float = 5) -> float:
-    """When a new connection was first refused."""
+    """When a new connection was first turned away."""
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         try:
             httpx.get(f"{url}/healthz", timeout=1)
-        except httpx.ConnectError:
+        except TURNED_AWAY:
             return time.monotonic()
         time.sleep(0.05)
     raise AssertionError("new connections were still accepted after SIGTERM")
