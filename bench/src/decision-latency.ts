@@ -17,6 +17,8 @@ export interface DecisionRow {
   /** selectModel's time to first token minus generate's, each round. */
   addedMs: Summary;
   generateTtftMs: Summary;
+  /** The gateway's own timing of its classify call to the ML service (metadata.classificationMs). */
+  classifyCallMs: Summary;
 }
 
 /**
@@ -81,10 +83,14 @@ export async function decisionLatency(rounds: number, only?: readonly string[]):
         ROUTING_CONFIDENCE_THRESHOLD: '0',
       });
       const client = createTokenFlowClient({ url: gateway.ready.url, WebSocket });
-      const firstToken = async (events: AsyncIterable<{ type: string }>) => {
+      const classifyCalls: number[] = [];
+      const firstToken = async (events: AsyncIterable<{ type: string; classificationMs?: number }>) => {
         const started = performance.now();
         let ttft = Number.NaN;
         for await (const event of events) {
+          if (event.type === 'metadata' && event.classificationMs !== undefined) {
+            classifyCalls.push(event.classificationMs);
+          }
           if (event.type === 'text' && Number.isNaN(ttft)) ttft = performance.now() - started;
         }
         return ttft;
@@ -98,6 +104,7 @@ export async function decisionLatency(rounds: number, only?: readonly string[]):
         for (let k = 1; k <= CATEGORIES.length; k += 1) {
           const added: number[] = [];
           const base: number[] = [];
+          classifyCalls.length = 0;
           // NLI takes seconds a call; the embedding rows can afford a steadier median.
           const settingRounds = backend === 'nli' ? rounds : rounds * 4;
           for (let r = 0; r < settingRounds; r += 1) {
@@ -114,7 +121,13 @@ export async function decisionLatency(rounds: number, only?: readonly string[]):
             base.push(plain);
             added.push(chosen - plain);
           }
-          rows.push({ backend, categories: k, addedMs: summarize(added), generateTtftMs: summarize(base) });
+          rows.push({
+            backend,
+            categories: k,
+            addedMs: summarize(added),
+            generateTtftMs: summarize(base),
+            classifyCallMs: summarize(classifyCalls),
+          });
         }
         process.stderr.write(`  decision latency: ${backend} done\n`);
       } finally {

@@ -37,6 +37,8 @@ KIND_WEIGHT = {
     "env": 4.0,
     "call": 4.0,
     "inline_code": 4.0,
+    "command": 4.0,
+    "phone": 4.0,
     "identifier": 4.0,
     "version": 4.0,
     "date": 3.5,
@@ -242,6 +244,9 @@ def select(
 
 
 # Under this share of the budget after fitting, free words are added back.
+# Rounds of counting for a close fit (each renders and counts the result); past them the
+# result is cut to fit, not left over.
+FIT_ROUNDS = 40
 TOP_UP_BELOW = 0.95
 
 
@@ -249,10 +254,10 @@ def _fit(
     doc: Layout, keep: np.ndarray, scores, count_tokens, word_costs, budget: int, worth
 ) -> np.ndarray:
     """Per-word costs are estimates (tokens merge across words, breaks and structure cost
-    too): drop the weakest free words until the counted result fits, or add the best
-    left out while it is well under."""
+    too): drop the weakest free words until the counted result fits (the least valued
+    fact group when only facts are left), or add the best left out while it is well under."""
     droppable = (doc.group < 0) & ~doc.structural
-    for _ in range(8):
+    for _ in range(FIT_ROUNDS):
         used = count_tokens(render(doc, keep))
         if used <= budget:
             if used >= TOP_UP_BELOW * budget:
@@ -274,12 +279,20 @@ def _fit(
             keep = trial
             continue
         candidates = np.flatnonzero(keep & droppable)
-        if len(candidates) == 0:
+        if len(candidates):
+            weakest = candidates[np.argsort(scores[candidates])]
+            # About one word per token over, at least one.
+            keep[weakest[: max(1, (used - budget))]] = False
+            continue
+        # Only facts and structure are left: the least valued fact group goes, and what
+        # that frees is topped up with words in the next round.
+        kept_groups = {int(g) for g in doc.group[keep] if g >= 0}
+        if not kept_groups:
             break
-        weakest = candidates[np.argsort(scores[candidates])]
-        # About one word per token over, at least one.
-        keep[weakest[: max(1, (used - budget))]] = False
-    # Still over: what is left is facts and structure; drop the least valued fact groups.
+        _, a, b = doc.groups[min(kept_groups, key=lambda g: worth.get(g, 0.0))]
+        keep[a:b] = False
+    # Out of rounds and still over (many facts whose tokens the estimate undercounts):
+    # the least valued groups go until it fits. Never over the budget.
     order = sorted({int(g) for g in doc.group[keep] if g >= 0}, key=lambda g: worth.get(g, 0.0))
     for g in order:
         if count_tokens(render(doc, keep)) <= budget:
