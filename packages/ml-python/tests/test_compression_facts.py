@@ -249,3 +249,20 @@ def test_the_fit_never_goes_over_the_budget_even_when_word_costs_are_underestima
     keep = select(doc, scores, count, np.ones(len(doc.starts), dtype=np.int64), 100)
 
     assert 90 <= count(render(doc, keep)) <= 100
+
+
+def test_force_reserve_digit_keeps_every_number_even_when_their_labels_do_not_fit(llmlingua2):
+    notes = (
+        "The team met on Monday to review the Q3 budget of 48,500 dollars. Revenue grew "
+        "12 percent. Action items: Alice owns the launch plan, Bob reviews the contract. "
+    )
+    result = llmlingua2.compress(
+        CompressRequest(
+            text=notes * 20, ratio=0.4, force_tokens=["Alice"], force_reserve_digit=True
+        )
+    )
+
+    assert result.compressed_text.count("48,500") == 20
+    assert result.compressed_text.count("12") == 20
+    assert result.compressed_text.count("Alice") == 20
+    assert result.compressed_tokens <= round(0.4 * result.origin_tokens)

@@ -160,7 +160,7 @@ def render(doc: Layout, keep: np.ndarray) -> str:
         if previous >= 0:
             gap = text[doc.ends[previous] : doc.starts[i]]
             same_group = doc.group[i] >= 0 and doc.group[i] == doc.group[previous]
-            if same_group or (i == previous + 1 and "\n" not in gap):
+            if i == previous + 1 and (same_group or "\n" not in gap):
                 out.append(gap)  # inside a fact or a code block, or adjacent words: as written
             elif "\n" in gap:
                 out.append("\n\n" if BLANK_LINE.search(gap) else "\n")
@@ -204,8 +204,6 @@ def select(
         kind = doc.groups[g][0]
         words = " ".join(doc.text[doc.starts[i] : doc.ends[i]] for i in range(a, b))
         weight = KIND_WEIGHT.get(kind, 2.0)
-        if np.isposinf(scores[a:b]).any():
-            weight = KIND_WEIGHT["forced"]  # a forced token inside a longer fact
         if kind == "quantity" and not any(c.isalpha() or c in "$€£¥%" for c in words):
             weight = BARE_NUMBER_WEIGHT
         if kind == "name" and TITLED.search(words):
@@ -213,6 +211,10 @@ def select(
         if words.lower() in seen:
             weight = REPEAT_WEIGHT  # the reader has it already: the first mention is enough
         seen.add(words.lower())
+        if np.isposinf(scores[a:b]).any():
+            # A forced token inside a longer fact: forced means every occurrence, the
+            # repeats too.
+            weight = KIND_WEIGHT["forced"]
         # Within a tier: the model's view, and cheaper facts first (more of them fit).
         cost = min(cost_of(a, b), 20)
         return weight + 0.5 * float(np.clip(rank[a:b].mean(), 0, 1)) - 0.02 * cost
@@ -221,8 +223,14 @@ def select(
     valued = [(value(g), g) for g in sorted(facts + small_code, key=lambda g: g[1])]
     firsts = [g for _, g in sorted(valued, key=lambda v: -v[0])]
     worth = {g: v for v, (g, _, _) in valued}
+    # Forced words first (force_tokens, and digits under force_reserve_digit), alone:
+    # "48,500" must be in before any fact's label ("Q3 budget of") competes for room.
+    for i in np.flatnonzero(np.isposinf(scores)):
+        if spent + word_costs[i] <= budget:
+            keep[i] = True
+            spent += int(word_costs[i])
     for _, a, b in firsts:
-        cost = cost_of(a, b)
+        cost = int(word_costs[a:b][~keep[a:b]].sum())
         if spent + cost <= budget:
             keep[a:b] = True
             spent += cost
@@ -241,6 +249,29 @@ def select(
         if spent >= budget:
             break
     return _fit(doc, keep, scores, count_tokens, word_costs, budget, worth)
+
+
+def _give_up_a_group(doc: Layout, keep: np.ndarray, scores: np.ndarray, worth: dict) -> bool:
+    """Drops the least valued kept fact group; one with forced words (force_tokens, or
+    digits under force_reserve_digit) first shrinks to them: "48,500" without its
+    label "Q3 budget of" before it goes. False when no group is left."""
+    kept = {int(g) for g in doc.group[keep] if g >= 0}
+    if not kept:
+        return False
+
+    def shrinkable(g: int) -> bool:
+        _, a, b = doc.groups[g]
+        forced = np.isposinf(scores[a:b])
+        return bool(forced.any() and (keep[a:b] & ~forced).any())
+
+    candidates = [g for g in kept if shrinkable(g)] or kept
+    g = min(candidates, key=lambda g: worth.get(g, 0.0))
+    _, a, b = doc.groups[g]
+    if shrinkable(g):
+        keep[a:b] &= np.isposinf(scores[a:b])
+    else:
+        keep[a:b] = False
+    return True
 
 
 # Under this share of the budget after fitting, free words are added back.
@@ -284,19 +315,13 @@ def _fit(
             # About one word per token over, at least one.
             keep[weakest[: max(1, (used - budget))]] = False
             continue
-        # Only facts and structure are left: the least valued fact group goes, and what
-        # that frees is topped up with words in the next round.
-        kept_groups = {int(g) for g in doc.group[keep] if g >= 0}
-        if not kept_groups:
+        # Only facts and structure are left: the least valued fact group goes (or, if
+        # it holds forced words, all but them), and what that frees is topped up with
+        # words in the next round.
+        if not _give_up_a_group(doc, keep, scores, worth):
             break
-        _, a, b = doc.groups[min(kept_groups, key=lambda g: worth.get(g, 0.0))]
-        keep[a:b] = False
     # Out of rounds and still over (many facts whose tokens the estimate undercounts):
-    # the least valued groups go until it fits. Never over the budget.
-    order = sorted({int(g) for g in doc.group[keep] if g >= 0}, key=lambda g: worth.get(g, 0.0))
-    for g in order:
-        if count_tokens(render(doc, keep)) <= budget:
-            break
-        _, a, b = doc.groups[g]
-        keep[a:b] = False
+    # groups go until it fits. Never over the budget.
+    while count_tokens(render(doc, keep)) > budget and _give_up_a_group(doc, keep, scores, worth):
+        pass
     return keep

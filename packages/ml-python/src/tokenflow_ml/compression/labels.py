@@ -119,6 +119,8 @@ def label_end(text: str, end: int) -> int:
     """Where an amount at `end` stops once what it counts is included: up to two words
     ("12 pallets", "CHF 250 million green bond"), or a rate or share ("120 requêtes par
     minute", "0,5 % des monatlichen Entgelts")."""
+    if end and text[end - 1] in _TRAILING:
+        return end  # "48,500 dollars.": the sentence ends with the amount
     line_end = text.find("\n", end, end + _WINDOW)
     after = list(
         _WORD.finditer(text, end, min(len(text), end + _WINDOW) if line_end < 0 else line_end)

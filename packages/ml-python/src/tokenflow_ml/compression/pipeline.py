@@ -99,8 +99,8 @@ def compress_text(request: CompressRequest, score: WordScorer, count: TokenCount
             f"of {budget} (ratio or target_tokens): force fewer tokens or keep more"
         )
     spans = [*find_spans(text), *forced] if request.preserve else forced
-    if request.force_reserve_digit:
-        spans = [*spans, *_digit_spans(text)]
+    digits = _digit_spans(text) if request.force_reserve_digit else []
+    spans = [*spans, *digits]
     doc = layout(text, spans)
     if len(doc.starts) == 0:
         return Compression(text, origin, origin)
@@ -111,8 +111,9 @@ def compress_text(request: CompressRequest, score: WordScorer, count: TokenCount
         relevance = passage_relevance(text, request.question, doc.starts)
         scores = scores + QUESTION_WEIGHT * relevance
         priority = relevance + 0.1 * scores
-    # Forced words are kept whatever the model thinks of them.
-    for span in forced:
+    # Forced words, and with force_reserve_digit every word with a digit, are kept
+    # whatever the model thinks of them (and so is the fact they are part of).
+    for span in [*forced, *digits]:
         first, last = word_range(doc, span.start, span.end)
         scores[first:last] = np.inf
         if priority is not None:
