@@ -7,14 +7,13 @@ word's MiniLM states (its first token's and the mean of its tokens') to where Sm
 the word's surprisal within its text; `npm run compressor:train` fits it (distill.py).
 """
 
-import hashlib
-import json
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ..onnx_models import onnx_session
+from ..sealed import SealedModel
 from ..settings import models_dir
 from .token_classifier import merge_to_words
 
@@ -29,7 +28,7 @@ class HeadError(ValueError):
     pass
 
 
-class DistilledHead(BaseModel):
+class DistilledHead(SealedModel):
     model_config = ConfigDict(extra="forbid")
 
     format: str = HEAD_FORMAT
@@ -41,11 +40,6 @@ class DistilledHead(BaseModel):
     # held-out text.
     agreement: float
     training_words: int
-    sha256: str = ""
-
-    def content_hash(self) -> str:
-        body = self.model_dump(exclude={"sha256"})
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def load_distilled_head(path: Path, dimensions: int) -> DistilledHead:

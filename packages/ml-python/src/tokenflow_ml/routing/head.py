@@ -6,8 +6,6 @@ embedding of a fixed sentence), the labels, and a hash over the whole content,
 so a head never silently scores embeddings it was not trained on.
 """
 
-import hashlib
-import json
 import os
 import tempfile
 import zlib
@@ -18,6 +16,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..sealed import SealedModel
 from .features import LexicalFeatures, unpack
 
 HEAD_FORMAT = "tokenflow-routing-head/1"
@@ -69,7 +68,7 @@ class LexicalSpec(BaseModel):
     idf: str = Field(description="Packed inverse document frequencies (features.pack).")
 
 
-class RoutingHead(BaseModel):
+class RoutingHead(SealedModel):
     model_config = ConfigDict(extra="forbid")
 
     format: Literal["tokenflow-routing-head/1"] = HEAD_FORMAT
@@ -82,11 +81,6 @@ class RoutingHead(BaseModel):
     temperature: float = Field(gt=0)
     source: TrainingSource
     training: TrainingReport
-    sha256: str = ""
-
-    def content_hash(self) -> str:
-        body = self.model_dump(exclude={"sha256"})
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
     def sealed(self) -> "RoutingHead":
         return self.model_copy(update={"sha256": self.content_hash()})
