@@ -1,7 +1,5 @@
 import {
   closedPort,
-  type RunningGateway,
-  type RunningMlService,
   startGateway,
   startMlService,
   startReplayUpstream,
@@ -11,6 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTokenFlowClient, isTokenFlowError, type TokenFlowClient, type TokenFlowError } from './index.ts';
+import { type MlStack, startMlStack } from './test/stack.ts';
 
 const DEFAULTS = ['code', 'creative', 'function-calling', 'general', 'reasoning', 'text-to-text'];
 const NOTES =
@@ -27,20 +26,16 @@ async function failure(call: Promise<unknown>): Promise<TokenFlowError> {
 }
 
 describe('classify and compress through the gateway and the real ML service', () => {
-  let ml: RunningMlService;
-  let gateway: RunningGateway;
+  let stack: MlStack;
   let client: TokenFlowClient;
 
   beforeAll(async () => {
-    ml = await startTestMlService();
-    gateway = await startGateway({ ML_SERVICE_URL: ml.url, HTTP_MAX_BODY_BYTES: String(256 * 1024) });
-    client = createTokenFlowClient({ url: gateway.url, WebSocket });
+    stack = await startMlStack(startTestMlService(), { HTTP_MAX_BODY_BYTES: String(256 * 1024) });
+    client = stack.client;
   }, 180_000);
 
   afterAll(async () => {
-    await client?.close();
-    await gateway?.close();
-    await ml?.close();
+    await stack?.close();
   });
 
   it('classifies a prompt into the default categories with the real MiniLM model', async () => {
@@ -107,7 +102,7 @@ describe('classify and compress through the gateway and the real ML service', ()
   });
 
   it("includes the ML service's readiness in the gateway's /readyz", async () => {
-    const response = await fetch(`${gateway.url}/readyz`);
+    const response = await fetch(`${stack.gateway.url}/readyz`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ ready: true, checks: { mlService: 'ok' } });
   });

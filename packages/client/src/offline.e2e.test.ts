@@ -1,25 +1,22 @@
-import { type RunningGateway, type RunningMlService, startGateway, startMlService } from '@tokenflow/server/test-utils';
+import { startMlService } from '@tokenflow/server/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { createTokenFlowClient, streamGenerate, streamSelectModel, type TokenFlowClient } from './index.ts';
+import { streamGenerate, streamSelectModel, type TokenFlowClient } from './index.ts';
+import { type MlStack, startMlStack } from './test/stack.ts';
 
 // No provider key and HF_HUB_OFFLINE=1: the ML service's default settings, real models from wheels.
 describe('with no provider key and no network, every procedure answers with real local models', () => {
-  let ml: RunningMlService;
-  let gateway: RunningGateway;
+  let stack: MlStack;
   let client: TokenFlowClient;
 
   beforeAll(async () => {
-    ml = await startMlService({ ML_GENERATOR_ENABLED: 'true', ML_LOG_LEVEL: 'info' });
-    await ml.ready();
-    gateway = await startGateway({ ML_SERVICE_URL: ml.url, ROUTING_CLASSIFY_TIMEOUT_MS: '5000' });
-    client = createTokenFlowClient({ url: gateway.url, WebSocket });
+    stack = await startMlStack(startMlService({ ML_GENERATOR_ENABLED: 'true', ML_LOG_LEVEL: 'info' }), {
+      ROUTING_CLASSIFY_TIMEOUT_MS: '5000',
+    });
+    client = stack.client;
   }, 180_000);
 
   afterAll(async () => {
-    await client?.close();
-    await gateway?.close();
-    await ml?.close();
+    await stack?.close();
   });
 
   it('classifies with MiniLM', async () => {
@@ -75,7 +72,7 @@ describe('with no provider key and no network, every procedure answers with real
     // (by the service's log writer thread, so a line may land just after the stream ends).
     const requestId = metadata?.type === 'metadata' ? metadata.requestId : '';
     const messages = () =>
-      ml
+      stack.ml
         .logs()
         .flatMap((line) =>
           line.startsWith('{') ? [JSON.parse(line) as { request_id?: string; message?: string }] : [],

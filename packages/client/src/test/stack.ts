@@ -2,6 +2,7 @@ import {
   closedPort,
   type ReplayUpstream,
   type RunningGateway,
+  type RunningMlService,
   startGateway,
   startReplayUpstream,
 } from '@tokenflow/server/test-utils';
@@ -50,6 +51,34 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
       await Promise.all(clients.map((c) => c.close()));
       await gateway.close();
       await upstream.close();
+    },
+  };
+}
+
+export interface MlStack {
+  ml: RunningMlService;
+  gateway: RunningGateway;
+  client: TokenFlowClient;
+  close(): Promise<void>;
+}
+
+/** The real Python service, once `starting` gives it and it is ready <- gateway <- client over WebSocket. */
+export async function startMlStack(
+  starting: Promise<RunningMlService>,
+  env: Record<string, string> = {},
+): Promise<MlStack> {
+  const service = await starting;
+  await service.ready();
+  const gateway = await startGateway({ ML_SERVICE_URL: service.url, ...env });
+  const client = createTokenFlowClient({ url: gateway.url, WebSocket });
+  return {
+    ml: service,
+    gateway,
+    client,
+    async close() {
+      await client.close();
+      await gateway.close();
+      await service.close();
     },
   };
 }

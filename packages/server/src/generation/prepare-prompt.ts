@@ -1,5 +1,6 @@
 import type { MlClient } from '../ml/client.ts';
 import type { ClassifyResult } from '../ml/schemas.ts';
+import { classifyWithin } from './classify-within.ts';
 import type { ChatMessage, SelectModelInput } from './input.ts';
 
 export interface PreparedPrompt {
@@ -18,7 +19,7 @@ export interface PrepareDeps {
   ml: MlClient;
   requestId: string;
   signal: AbortSignal;
-  /** Past this, routing goes on without a category rather than wait. */
+  /** Past this, routing goes on without a category rather than wait (busy refusals are retried until then). */
   classifyTimeoutMs: number;
 }
 
@@ -48,18 +49,15 @@ export async function preparePrompt(
   let classificationMs = 0;
   let compressionMs: number | null = null;
 
-  const classifying = deps.ml
-    .classify(
-      {
-        prompt: focus.slice(0, 20_000),
-        possibleCategories: input.possibleCategories,
-        multiLabel: input.multiLabel ?? false,
-      },
-      {
-        requestId: deps.requestId,
-        signal: AbortSignal.any([deps.signal, AbortSignal.timeout(deps.classifyTimeoutMs)]),
-      },
-    )
+  const classifying = classifyWithin(
+    deps.ml,
+    {
+      prompt: focus.slice(0, 20_000),
+      possibleCategories: input.possibleCategories,
+      multiLabel: input.multiLabel ?? false,
+    },
+    { requestId: deps.requestId, signal: deps.signal, timeoutMs: deps.classifyTimeoutMs },
+  )
     .then(
       (result) => result,
       (error: unknown) => {

@@ -6,30 +6,39 @@ import { closedPort, startReplayUpstream } from '../../test-utils/index.ts';
 import { loadConfig } from '../config.ts';
 import { streamChat } from '../providers/chat-stream.ts';
 import { createProviderRegistry } from '../providers/registry.ts';
+import { CLASSIFY_RESPONSE } from './classify-response.fixture.ts';
 import { createMlClient, mlClientOptions } from './client.ts';
 
 const TOKEN = 'ml-token-0123456789abcdef';
-const classification = {
-  labels: [{ label: 'code', score: 0.9 }],
-  top_category: 'code',
-  confidence: 0.9,
-  backend: 'embedding',
-  model: 'm',
-  elapsed_ms: 1,
-};
+const classification = CLASSIFY_RESPONSE;
 
 // A stand-in for the Python service: records headers, answers as told.
 let server: Server;
 let url: string;
 let seen: IncomingHttpHeaders[] = [];
-let answer: { status: number; body: unknown } = { status: 200, body: classification };
+interface Answer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  delayMs?: number;
+}
+let answer: Answer = { status: 200, body: classification };
+/** Answers for the next requests, in order of arrival; `answer` once they run out. */
+let planned: Answer[] = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
     seen.push(req.headers);
     req.resume();
-    const body = req.url === '/readyz' ? { ready: true, models: {} } : answer.body;
-    res.writeHead(req.url === '/readyz' ? 200 : answer.status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
+    if (req.url === '/readyz') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ready: true, models: {} }));
+      return;
+    }
+    const { status, body, headers, delayMs } = planned.shift() ?? answer;
+    setTimeout(() => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    }, delayMs ?? 0);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -38,6 +47,7 @@ beforeAll(async () => {
 beforeEach(() => {
   seen = [];
   answer = { status: 200, body: classification };
+  planned = [];
 });
 afterAll(() => {
   server.close();
@@ -123,6 +133,61 @@ describe('the circuit breaker of the ML service', () => {
       cause: { details: { provider: 'ml-service', retryAfterMs: expect.any(Number) } },
     });
     expect(ml.breaker()).toMatchObject({ state: 'open', failures: 2 });
+  });
+
+  it('names the run of failures that opened it, even after a call admitted earlier succeeded', async () => {
+    const ml = createMlClient({ baseUrl: url, timeoutMs: 1000, breaker: { failureThreshold: 2, cooldownMs: 30_000 } });
+    const broken = { status: 500, body: { detail: 'boom' } };
+    planned = [{ status: 200, body: classification, delayMs: 100 }, broken, broken];
+
+    const [late, ...failed] = await Promise.allSettled([classify(ml), classify(ml), classify(ml)]);
+    const error = await classify(ml).catch((caught: unknown) => caught);
+
+    expect(late?.status).toBe('fulfilled');
+    expect(failed.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    expect(error).toMatchObject({
+      message: 'The ML service is failing (circuit open after 2 consecutive failures); retrying in 30 s.',
+    });
+  });
+
+  it('does not count a busy or loading service (503 with Retry-After): a burst it sheds leaves it closed', async () => {
+    const ml = createMlClient({ baseUrl: url, timeoutMs: 1000, breaker: { failureThreshold: 2, cooldownMs: 30_000 } });
+    const busy = { status: 503, body: { detail: 'the ML service is busy' }, headers: { 'retry-after': '1' } };
+    planned = Array.from({ length: 20 }, () => busy);
+
+    const burst = await Promise.allSettled(Array.from({ length: 20 }, () => classify(ml)));
+
+    expect(burst.every((outcome) => outcome.status === 'rejected')).toBe(true);
+    expect(burst[0]).toMatchObject({
+      reason: { code: 'SERVICE_UNAVAILABLE', cause: { details: { status: 503, retryAfterMs: 1000 } } },
+    });
+    expect(ml.breaker()).toEqual({ state: 'closed', failures: 0, retryInMs: null });
+    await expect(classify(ml)).resolves.toMatchObject({ topCategory: 'code' });
+  });
+
+  it("does not count a call whose caller's own deadline passed (selectModel's routing timeout)", async () => {
+    answer = { status: 200, body: classification, delayMs: 300 };
+    const ml = createMlClient({ baseUrl: url, timeoutMs: 5000, breaker: { failureThreshold: 1, cooldownMs: 30_000 } });
+
+    const call = ml.classify(
+      { prompt: 'Write a parser.', multiLabel: false },
+      { requestId: 'r1', signal: AbortSignal.timeout(30) },
+    );
+
+    await expect(call).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      message: "The caller's deadline passed before the ML service answered.",
+    });
+    expect(ml.breaker()).toEqual({ state: 'closed', failures: 0, retryInMs: null });
+  });
+
+  it('counts a 503 without Retry-After (a model that failed to load)', async () => {
+    answer = { status: 503, body: { detail: 'the classifier failed to load' } };
+    const ml = createMlClient({ baseUrl: url, timeoutMs: 1000, breaker: { failureThreshold: 1, cooldownMs: 30_000 } });
+
+    await expect(classify(ml)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+
+    expect(ml.breaker()).toMatchObject({ state: 'open', failures: 1 });
   });
 
   it('does not count input the service refuses', async () => {

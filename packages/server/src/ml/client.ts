@@ -65,6 +65,15 @@ const RETRY = {
   noise: 50,
 };
 
+/** The caller stopped waiting (left, or its own deadline passed): says nothing about the service. */
+function callerGaveUp(signal: AbortSignal) {
+  const reason: unknown = signal.reason;
+  if (reason instanceof DOMException && reason.name === 'TimeoutError') {
+    return new TRPCError({ code: 'TIMEOUT', message: "The caller's deadline passed before the ML service answered." });
+  }
+  return new TRPCError({ code: 'CLIENT_CLOSED_REQUEST', message: 'The request was cancelled.' });
+}
+
 export function createMlClient({ baseUrl, timeoutMs, token, breaker: options, metrics }: MlClientOptions): MlClient {
   const secrets = token ? [token] : [];
   // Counts whole calls (after got's quick connection retries), not single attempts.
@@ -99,7 +108,11 @@ export function createMlClient({ baseUrl, timeoutMs, token, breaker: options, me
       lease.succeed();
       endSpan(span);
     } catch (error) {
-      const failure = mlError(error, baseUrl, timeoutMs, secrets);
+      // The caller's own signal first: got reports a signal's timeout as its own
+      // TimeoutError, which would read as a slow service and count against the breaker.
+      const failure = options.signal?.aborted
+        ? callerGaveUp(options.signal)
+        : mlError(error, baseUrl, timeoutMs, secrets);
       lease.fail(failure);
       observe(failure.code);
       endSpan(span, failure);

@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { countsAgainstUpstream } from './breaker.ts';
 import { type FailureKind, UpstreamFailure } from './errors.ts';
 
-const failure = (kind: FailureKind, status: number | null = null) =>
+const failure = (kind: FailureKind, status: number | null = null, retryAfterMs: number | null = null) =>
   new TRPCError({
     code: 'BAD_GATEWAY',
     message: 'x',
-    cause: new UpstreamFailure('x', { provider: 'p', status, retryAfterMs: null }, kind),
+    cause: new UpstreamFailure('x', { provider: 'p', status, retryAfterMs }, kind),
   });
 
 describe('which failures count against a circuit breaker', () => {
@@ -16,7 +16,9 @@ describe('which failures count against a circuit breaker', () => {
     ['a connect, first-token or idle timeout', true, failure('timeout')],
     ['a stream that broke after it started', true, failure('stream')],
     ['HTTP 500', true, failure('status', 500)],
-    ['HTTP 503', true, failure('status', 503)],
+    ['HTTP 503 without Retry-After', true, failure('status', 503)],
+    ['HTTP 503 with Retry-After (shedding load, or loading a model)', false, failure('status', 503, 1000)],
+    ['HTTP 502 with Retry-After', true, failure('status', 502, 1000)],
     ['HTTP 400', false, failure('status', 400)],
     ['HTTP 401', false, failure('status', 401)],
     ['HTTP 429', false, failure('status', 429)],

@@ -29,8 +29,11 @@ export interface BreakerSnapshot {
  * Whether a failure says the upstream is unhealthy. Not counted: 4xx (the
  * request or the gateway's own key is wrong, and the breaker's message would
  * hide which), 429 (the provider is healthy and protecting a quota, often per
- * model, and says itself when to come back), the caller leaving, and the total
- * time limit (a long answer at normal speed).
+ * model, and says itself when to come back), a 503 with Retry-After (the
+ * service is up and shedding load, or loading a model, and says when to come
+ * back: counting it would let one burst shut every caller out for the whole
+ * cool-down), the caller leaving, and the total time limit (a long answer at
+ * normal speed).
  */
 export function countsAgainstUpstream(error: unknown): boolean {
   const failure = upstreamFailureOf(error);
@@ -40,8 +43,11 @@ export function countsAgainstUpstream(error: unknown): boolean {
     case 'timeout':
     case 'stream':
       return true;
-    case 'status':
-      return (failure.details.status ?? 0) >= 500;
+    case 'status': {
+      const status = failure.details.status ?? 0;
+      if (status === 503 && failure.details.retryAfterMs !== null) return false;
+      return status >= 500;
+    }
     default:
       return false;
   }
@@ -77,6 +83,8 @@ export class Breaker {
   private readonly counter: ConsecutiveBreaker;
   private readonly policy: CircuitBreakerPolicy;
   private openedAt = 0;
+  /** The run of failures that opened the circuit: calls admitted before it may still succeed and reset the live count. */
+  private failuresAtBreak = 0;
 
   /**
    * @param name the upstream's name in `error.data.upstream.provider` and /readyz
@@ -94,6 +102,7 @@ export class Breaker {
     );
     this.policy.onBreak(() => {
       this.openedAt = Date.now();
+      this.failuresAtBreak = this.counter.state;
     });
   }
 
@@ -114,7 +123,7 @@ export class Breaker {
   private openError(retryAfterMs: number | null) {
     const when =
       retryAfterMs === null ? 'a trial request is under way' : `retrying in ${Math.ceil(retryAfterMs / 1000)} s`;
-    const message = `${this.subject} is failing (circuit open after ${this.counter.state} consecutive failures); ${when}.`;
+    const message = `${this.subject} is failing (circuit open after ${this.failuresAtBreak} consecutive failures); ${when}.`;
     const details = { provider: this.name, status: null, retryAfterMs };
     return new TRPCError({
       code: 'SERVICE_UNAVAILABLE',
