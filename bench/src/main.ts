@@ -132,17 +132,18 @@ if (wanted('decision')) {
 }
 
 if (wanted('ml')) {
-  process.stderr.write('ML service under concurrency: offline defaults (MiniLM, SmolLM2 compression)\n');
+  process.stderr.write('ML tier under load, through the gateway: classify one at a time vs batched\n');
   const ml = await mlConcurrency({
-    clients: [1, 4, 16],
-    requestsPerClient: quick ? { classify: 5, compress: 1 } : { classify: 25, compress: 3 },
+    classifyClients: quick ? [1, 64] : [1, 4, 16, 64, 256],
+    compressClients: quick ? [16] : [1, 16],
+    requestsPerClient: quick ? { classify: 4, compress: 1 } : { classify: 12, compress: 3 },
   });
-  console.log('\nML service under concurrency (ML_WORKERS=1, ML_MAX_QUEUE=8)');
-  console.log('endpoint  clients  req/s    latency p50  p95      p99      busy (503)');
+  console.log('\nML tier under load, through the gateway (/api/classify, /api/compress; distinct prompts)');
+  console.log('mode           endpoint  clients  req/s    latency p50  p95      p99      refused  refusal p99  failed');
   for (const row of ml) {
     const l = row.latencyMs;
     console.log(
-      `${row.endpoint.padEnd(9)} ${String(row.clients).padStart(7)} ${String(row.requestsPerSecond).padStart(7)} ${cell(l.p50)}  ${cell(l.p95)}  ${cell(l.p99)}  ${String(row.busy).padStart(6)}`,
+      `${row.mode.padEnd(14)} ${row.endpoint.padEnd(9)} ${String(row.clients).padStart(7)} ${String(row.requestsPerSecond).padStart(7)} ${cell(l.p50)}  ${cell(l.p95)}  ${cell(l.p99)}  ${String(row.refused).padStart(7)}  ${cell(row.refusalMs.p99)}  ${String(row.failed).padStart(6)}`,
     );
   }
   results.mlConcurrency = ml;

@@ -1,75 +1,115 @@
 import { startMlService } from '@tokenflow/server/test-utils';
+import { startProcess } from './processes.ts';
 import { round, type Summary, summarize } from './stats.ts';
 
 export interface MlConcurrencyOptions {
-  clients: number[];
+  classifyClients: number[];
+  compressClients: number[];
   /** Requests each client sends back to back at each level. */
   requestsPerClient: { classify: number; compress: number };
 }
 
+/** How the ML service serves classify: today's one request at a time, or in batches (the default). */
+export type MlMode = 'one-at-a-time' | 'batched';
+
 export interface MlConcurrencyRow {
+  mode: MlMode;
   endpoint: 'classify' | 'compress';
   clients: number;
   requestsPerSecond: number;
   latencyMs: Summary;
-  /** Answered 503 (busy) rather than served. */
-  busy: number;
+  /** Answered 503 (busy, with Retry-After) rather than served. */
+  refused: number;
+  /** How long a refusal took: "at once" means milliseconds, not a queue's wait. */
+  refusalMs: Summary;
+  /** Anything else: errors, timeouts. Should be 0. */
+  failed: number;
 }
 
-const PROMPT = 'Write a Python function that merges two sorted lists into one sorted list.';
-// About 250 GPT tokens of meeting notes.
-const TEXT =
-  'The team met on Monday to review the 2026 budget of 48,500 dollars and the launch plan for March. '.repeat(12);
+// The settings each mode changes; the rest are the service's defaults.
+const MODES: Record<MlMode, Record<string, string>> = {
+  // What the service did before batching: one worker, eight waiting.
+  'one-at-a-time': { ML_CLASSIFY_MAX_BATCH: '1', ML_CLASSIFY_MAX_QUEUE: '8' },
+  batched: {},
+};
+
+const SUBJECTS = ['Python', 'Rust', 'a SQL query', 'Go', 'TypeScript', 'a bash script', 'Java', 'C'];
+const TASKS = ['merges two sorted lists', 'parses a date', 'reverses a string', 'counts words', 'finds duplicates'];
+/** Distinct one-sentence prompts, so no cache could help. */
+const prompt = (n: number) =>
+  `Write ${SUBJECTS[n % SUBJECTS.length]} that ${TASKS[Math.floor(n / SUBJECTS.length) % TASKS.length]}, request ${n}.`;
+// About 250 GPT tokens of meeting notes, varied per request.
+const notes = (n: number) =>
+  `Meeting ${n}: the team met on Monday to review the 2026 budget of 48,500 dollars and the launch plan for March. `.repeat(
+    12,
+  );
 
 /**
- * The ML service with its offline defaults (MiniLM, SmolLM2 perplexity compression),
- * hit by 1, 4 and 16 clients that each send requests back to back.
+ * Classify and compress through the gateway's REST API (`/api/*`), by 1 to 256
+ * clients sending back to back, against the ML service in each mode.
  */
 export async function mlConcurrency(options: MlConcurrencyOptions): Promise<MlConcurrencyRow[]> {
-  const ml = await startMlService({});
-  await ml.ready();
-  const endpoints = {
-    classify: { prompt: PROMPT, possible_categories: null, multi_label: false },
-    compress: { text: TEXT, ratio: 0.5 },
-  } as const;
   const rows: MlConcurrencyRow[] = [];
-  try {
-    for (const [endpoint, body] of Object.entries(endpoints) as Array<[keyof typeof endpoints, object]>) {
-      const call = () =>
-        fetch(`${ml.url}/${endpoint}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-      await call(); // warm-up
-      for (const clients of options.clients) {
-        const latencies: number[] = [];
-        let busy = 0;
-        const started = performance.now();
-        await Promise.all(
-          Array.from({ length: clients }, async () => {
-            for (let i = 0; i < options.requestsPerClient[endpoint]; i += 1) {
-              const sent = performance.now();
-              const response = await call();
-              await response.arrayBuffer();
-              if (response.status === 503) busy += 1;
-              else latencies.push(performance.now() - sent);
-            }
-          }),
-        );
-        const seconds = (performance.now() - started) / 1000;
-        rows.push({
-          endpoint,
-          clients,
-          requestsPerSecond: round(latencies.length / seconds, 1),
-          latencyMs: summarize(latencies),
-          busy,
-        });
-        process.stderr.write(`  ML service: ${endpoint} with ${clients} clients done\n`);
+  for (const [mode, settings] of Object.entries(MODES) as Array<[MlMode, Record<string, string>]>) {
+    const ml = await startMlService(settings);
+    await ml.ready(300_000);
+    const gateway = await startProcess<{ url: string }>('src/gateway-process.ts', {
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      ML_SERVICE_URL: ml.url,
+      LOCAL_PROVIDER: 'off',
+    });
+    let sent = 0;
+    const endpoints = {
+      classify: () => ({ prompt: prompt(sent++) }),
+      compress: () => ({ text: notes(sent++), ratio: 0.5 }),
+    };
+    try {
+      for (const [endpoint, body] of Object.entries(endpoints) as Array<[keyof typeof endpoints, () => object]>) {
+        const call = () =>
+          fetch(`${gateway.ready.url}/api/${endpoint}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body()),
+          });
+        await (await call()).arrayBuffer(); // warm-up
+        const levels = endpoint === 'classify' ? options.classifyClients : options.compressClients;
+        for (const clients of levels) {
+          const latencies: number[] = [];
+          const refusals: number[] = [];
+          let failed = 0;
+          const started = performance.now();
+          await Promise.all(
+            Array.from({ length: clients }, async () => {
+              for (let i = 0; i < options.requestsPerClient[endpoint]; i += 1) {
+                const at = performance.now();
+                const response = await call().catch(() => null);
+                await response?.arrayBuffer();
+                const took = performance.now() - at;
+                if (response?.status === 200) latencies.push(took);
+                else if (response?.status === 503 && response.headers.get('retry-after')) refusals.push(took);
+                else failed += 1;
+              }
+            }),
+          );
+          const seconds = (performance.now() - started) / 1000;
+          rows.push({
+            mode,
+            endpoint,
+            clients,
+            requestsPerSecond: round(latencies.length / seconds, 1),
+            latencyMs: summarize(latencies),
+            refused: refusals.length,
+            refusalMs: summarize(refusals),
+            failed,
+          });
+          process.stderr.write(`  ML service (${mode}): ${endpoint} with ${clients} clients done\n`);
+        }
       }
+    } finally {
+      gateway.child.kill('SIGTERM');
+      await ml.close();
     }
-  } finally {
-    await ml.close();
   }
   return rows;
 }

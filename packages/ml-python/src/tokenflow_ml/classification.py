@@ -4,6 +4,7 @@ import logging
 import math
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -27,14 +28,26 @@ log = logging.getLogger("tokenflow_ml.models")
 MAX_ANCHORS = 16
 
 
+Scores = list[tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class ClassifyCall:
+    prompt: str
+    categories: list[str] | None = None
+    multi_label: bool = False
+
+
 class Classifier(Protocol):
     backend: str
     model: str
 
-    def classify(
-        self, prompt: str, categories: list[str] | None, multi_label: bool
-    ) -> list[tuple[str, float]]:
+    def classify(self, prompt: str, categories: list[str] | None, multi_label: bool) -> Scores:
         """Every category with its score in [0, 1], best first."""
+        ...
+
+    def classify_batch(self, calls: list[ClassifyCall]) -> list[Scores]:
+        """classify() for each call, in order, sharing what can be shared (one encoder pass)."""
         ...
 
 
@@ -77,6 +90,10 @@ class NliClassifier:
         )
         scores = dict(zip(result["labels"], result["scores"], strict=True))
         return _sorted({phrases[phrase]: float(score) for phrase, score in scores.items()})
+
+    def classify_batch(self, calls: list[ClassifyCall]) -> list[Scores]:
+        # Each prompt is already one batch of (prompt, hypothesis) pairs, one per category.
+        return [self.classify(c.prompt, c.categories, c.multi_label) for c in calls]
 
 
 class EmbeddingClassifier:
@@ -170,11 +187,20 @@ class EmbeddingClassifier:
         top = np.sort(sims)[-4:]
         return float(top.mean())
 
-    def classify(
-        self, prompt: str, categories: list[str] | None, multi_label: bool
-    ) -> list[tuple[str, float]]:
+    def classify(self, prompt: str, categories: list[str] | None, multi_label: bool) -> Scores:
+        return self.classify_batch([ClassifyCall(prompt, categories, multi_label)])[0]
+
+    def classify_batch(self, calls: list[ClassifyCall]) -> list[Scores]:
+        queries = self._encoder.encode([call.prompt for call in calls])
+        return [
+            self._scores(query, call.prompt, call.categories, call.multi_label)
+            for query, call in zip(queries, calls, strict=True)
+        ]
+
+    def _scores(
+        self, query: np.ndarray, prompt: str, categories: list[str] | None, multi_label: bool
+    ) -> Scores:
         names = categories or list(self.categories)
-        query = self._encoder.encode([prompt])[0]
         head = self._head
         if head is not None and not multi_label and all(name in head.index for name in names):
             logits = head.logits(query, prompt)[[head.index[name] for name in names]]

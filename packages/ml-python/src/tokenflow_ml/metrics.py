@@ -6,13 +6,12 @@ a request id.
 
 from collections.abc import Iterator, Sequence
 from pathlib import PurePath
-from typing import Literal
+from typing import Literal, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from .inference_pool import InferencePool
 from .model_slots import ModelSlot
 
 Endpoint = Literal["classify", "compress", "chat"]
@@ -66,13 +65,31 @@ class ModelSlotCollector(Collector):
         yield state
 
 
+class WorkQueue(Protocol):
+    """An inference pool or a batcher: requests waiting, and requests on a model now."""
+
+    @property
+    def waiting(self) -> int: ...
+
+    @property
+    def running(self) -> int: ...
+
+
+# Batch sizes up to the largest ML_CLASSIFY_MAX_BATCH allows.
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
+
+
 class ServiceMetrics:
     def __init__(
-        self, registry: CollectorRegistry, pool: InferencePool, slots: Sequence[ModelSlot]
+        self,
+        registry: CollectorRegistry,
+        queues: Sequence[WorkQueue],
+        slots: Sequence[ModelSlot],
     ) -> None:
         self.inference_seconds = Histogram(
             "tokenflow_ml_inference_duration_seconds",
-            "Time the model took for one request (queue wait excluded), by endpoint and model",
+            "Time the model took for one request or batch (queue wait excluded), by endpoint "
+            "and model",
             ["endpoint", "model"],
             buckets=LATENCY_BUCKETS,
             registry=registry,
@@ -94,12 +111,26 @@ class ServiceMetrics:
             "tokenflow_ml_inference_queue_depth",
             "Classify and compress requests waiting for an inference thread",
             registry=registry,
-        ).set_function(lambda: pool.waiting)
+        ).set_function(lambda: sum(queue.waiting for queue in queues))
         Gauge(
             "tokenflow_ml_inference_in_flight",
             "Classify and compress requests running on an inference thread",
             registry=registry,
-        ).set_function(lambda: pool.running)
+        ).set_function(lambda: sum(queue.running for queue in queues))
+        self.batch_size = Histogram(
+            "tokenflow_ml_batch_size",
+            "Requests run together in one forward pass, by endpoint",
+            ["endpoint"],
+            buckets=BATCH_BUCKETS,
+            registry=registry,
+        )
+        self.queue_wait_seconds = Histogram(
+            "tokenflow_ml_queue_wait_seconds",
+            "Time a batched request waited before its batch started, by endpoint",
+            ["endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
         registry.register(ModelSlotCollector(slots))
 
         # The local model behind /v1/chat/completions.

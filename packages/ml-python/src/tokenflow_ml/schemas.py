@@ -126,9 +126,21 @@ class ModelStatus(BaseModel):
     error: str | None = None
 
 
+class QueueStatus(BaseModel):
+    """One inference queue: how it batches, how much it takes, and what it holds now."""
+
+    max_batch: int = Field(description="Requests one forward pass takes at most.")
+    capacity: int = Field(description="Requests it holds at most before refusing (503).")
+    waiting: int
+    running: int
+
+
 class Readiness(BaseModel):
     ready: bool
     models: dict[str, ModelStatus]
+    queues: dict[str, QueueStatus] = Field(
+        default_factory=dict, description="`classify` (batched) and `compress`."
+    )
 
 
 class ErrorBody(BaseModel):

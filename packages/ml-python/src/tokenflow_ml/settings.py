@@ -133,6 +133,17 @@ class Settings(BaseSettings):
     max_queue_wait_s: float = Field(
         default=60, gt=0, le=3600, description="A request that waited longer is refused, not run."
     )
+    # On two cores, 32 distinct one-sentence prompts: 136/s one at a time, 215/s in fours,
+    # 277/s in eights, 243/s in sixteens (bench/README.md).
+    classify_max_batch: int = Field(
+        default=8,
+        ge=1,
+        le=128,
+        description="Classify requests run as one encoder pass at most (1: one at a time).",
+    )
+    classify_max_queue: int = Field(
+        default=128, ge=0, le=4096, description="Classify requests that may wait for a batch."
+    )
     torch_threads: int = Field(default=os.cpu_count() or 1, ge=1, le=256)
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 

@@ -1,0 +1,78 @@
+"""Concurrent /classify requests share encoder passes, and each still gets its own answer."""
+
+import concurrent.futures
+
+import httpx
+import pytest
+from test_metrics import scrape, value
+
+from tokenflow_ml.classification import ClassifyCall, EmbeddingClassifier
+
+PROMPTS = [
+    ("Write a haiku about the sea at night.", None),
+    ("Write a Rust function that parses an ISO 8601 date.", None),
+    ("What is the capital of Australia?", None),
+    ("Translate 'where is the station' into French.", ["text-to-text", "code"]),
+    ("If a train leaves at 3 pm going 80 km/h, when has it gone 200 km?", None),
+    ("Book a table for two at 7 pm using the reservations API.", ["function-calling", "general"]),
+]
+
+
+@pytest.fixture(scope="module")
+def classifier(minilm_path) -> EmbeddingClassifier:
+    return EmbeddingClassifier(minilm_path)
+
+
+def test_a_batch_scores_each_prompt_as_it_would_be_scored_alone(classifier):
+    calls = [ClassifyCall(prompt, categories) for prompt, categories in PROMPTS]
+
+    batched = classifier.classify_batch(calls)
+
+    for call, scores in zip(calls, batched, strict=True):
+        alone = classifier.classify(call.prompt, call.categories, multi_label=False)
+        assert scores[0][0] == alone[0][0]
+        # Int8 activations share one scale per pass, so scores move a little with the batch
+        # (on the routing test split: median 0.001, largest 0.067; the top category 299 of 300).
+        assert dict(scores) == pytest.approx(dict(alone), abs=0.1)
+
+
+@pytest.fixture(scope="module")
+def service(embedding_service):
+    service = embedding_service(classify_max_batch="8")
+    assert service.wait_ready()["ready"]
+    yield service
+    service.stop()
+
+
+def post(service, prompt, categories):
+    body = {"prompt": prompt, "possible_categories": categories}
+    return httpx.post(f"{service.url}/classify", json=body, timeout=30)
+
+
+def test_concurrent_requests_run_in_batches_and_each_gets_its_own_answer(service):
+    alone = {prompt: post(service, prompt, cats).json()["top_category"] for prompt, cats in PROMPTS}
+    before = scrape(service)
+    sent = PROMPTS * 8
+
+    with concurrent.futures.ThreadPoolExecutor(16) as threads:
+        responses = list(threads.map(lambda pc: post(service, *pc), sent))
+
+    after = scrape(service)
+    assert [r.status_code for r in responses] == [200] * len(sent)
+    assert [r.json()["top_category"] for r in responses] == [alone[p] for p, _ in sent]
+    count, total = "tokenflow_ml_batch_size_count", "tokenflow_ml_batch_size_sum"
+    batches = value(after, count, endpoint="classify") - value(before, count, endpoint="classify")
+    served = value(after, total, endpoint="classify") - value(before, total, endpoint="classify")
+    assert served == len(sent)
+    assert batches < len(sent)  # some requests shared a pass
+    waits = "tokenflow_ml_queue_wait_seconds_count"
+    assert value(after, waits, endpoint="classify") - value(
+        before, waits, endpoint="classify"
+    ) == len(sent)
+
+
+def test_readiness_reports_each_queue(service):
+    queues = httpx.get(f"{service.url}/readyz").json()["queues"]
+
+    assert queues["classify"] == {"max_batch": 8, "capacity": 128, "waiting": 0, "running": 0}
+    assert queues["compress"]["max_batch"] == 1
