@@ -3,12 +3,12 @@ import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MlStack, startMlStack } from './test/stack.ts';
 
-// A small service on purpose (one worker, two queued), so a burst is mostly refused.
+// A small service on purpose (one request at a time, two waiting), so a burst is mostly refused.
 describe('a burst the ML service sheds', () => {
   let stack: MlStack;
 
   beforeAll(async () => {
-    stack = await startMlStack(startMlService({ ML_WORKERS: '1', ML_MAX_QUEUE: '2' }), {
+    stack = await startMlStack(startMlService({ ML_CLASSIFY_MAX_BATCH: '1', ML_CLASSIFY_MAX_QUEUE: '2' }), {
       BREAKER_FAILURE_THRESHOLD: '3',
     });
   }, 180_000);

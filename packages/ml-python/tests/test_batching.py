@@ -171,3 +171,71 @@ def test_reports_each_batch_with_its_size_time_and_waits():
     asyncio.run(scenario())
     assert [stats.size for stats in seen] == [1, 2]
     assert all(wait >= 0.01 for wait in seen[1].waits)
+
+
+def test_a_model_that_answers_the_wrong_number_of_results_fails_each_request_without_a_hang():
+    async def scenario():
+        batching = Batcher("test", lambda items: [], max_batch=8, max_pending=8, max_wait_s=10)
+        return await asyncio.wait_for(
+            asyncio.gather(batching.submit(1), batching.submit(2), return_exceptions=True), 5
+        )
+
+    outcomes = asyncio.run(scenario())
+    assert all(isinstance(o, RuntimeError) and "0 results" in str(o) for o in outcomes)
+
+
+def test_a_failing_batch_report_does_not_hold_up_the_answers():
+    def broken_report(_stats):
+        raise RuntimeError("metrics exploded")
+
+    async def scenario():
+        batching = Batcher(
+            "test", Model(), max_batch=8, max_pending=8, max_wait_s=10, on_batch=broken_report
+        )
+        return await asyncio.wait_for(batching.submit(4), 5), await batching.submit(5)
+
+    assert asyncio.run(scenario()) == (8, 10)
+
+
+def test_shutting_down_fails_what_waits_and_refuses_what_comes():
+    model = Model()
+
+    async def scenario():
+        batching = batcher(model)
+        first = await hold(model, batching)
+        queued = asyncio.ensure_future(batching.submit(1))
+        await asyncio.sleep(0.01)
+        batching.shutdown()
+        with pytest.raises(Busy, match="shutting down"):
+            await asyncio.wait_for(queued, 5)
+        with pytest.raises(Busy, match="shutting down"):
+            await batching.submit(2)
+        model.release.set()
+        await asyncio.wait_for(first, 5)
+
+    asyncio.run(scenario())
+
+
+def test_the_queue_length_can_be_read_from_another_thread_while_it_changes():
+    # /readyz and /metrics read it from worker threads.
+    errors = []
+
+    async def scenario():
+        batching = batcher(Model(), max_pending=10_000)
+        stop = threading.Event()
+
+        def read():
+            while not stop.is_set():
+                try:
+                    _ = batching.waiting, batching.running
+                except Exception as error:
+                    errors.append(error)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        await asyncio.gather(*(batching.submit(n) for n in range(5000)))
+        stop.set()
+        reader.join()
+
+    asyncio.run(scenario())
+    assert errors == []

@@ -1,6 +1,8 @@
 """Concurrent /classify requests share encoder passes, and each still gets its own answer."""
 
 import concurrent.futures
+import contextlib
+import time
 
 import httpx
 import pytest
@@ -74,5 +76,32 @@ def test_concurrent_requests_run_in_batches_and_each_gets_its_own_answer(service
 def test_readiness_reports_each_queue(service):
     queues = httpx.get(f"{service.url}/readyz").json()["queues"]
 
-    assert queues["classify"] == {"max_batch": 8, "capacity": 128, "waiting": 0, "running": 0}
-    assert queues["compress"]["max_batch"] == 1
+    assert queues["classify"] == {"max_batch": 8, "max_waiting": 128, "waiting": 0, "running": 0}
+    assert queues["compress"] == {"max_batch": 1, "max_waiting": 8, "waiting": 0, "running": 0}
+
+
+@pytest.fixture(scope="module")
+def one_at_a_time(embedding_service):
+    service = embedding_service(classify_max_batch="1")
+    assert service.wait_ready()["ready"]
+    yield service
+    service.stop()
+
+
+def test_a_request_whose_client_left_costs_no_encoder_pass(one_at_a_time):
+    def impatient(n):
+        body = {"prompt": f"Write a Go function number {n} that parses a date."}
+        with contextlib.suppress(httpx.TimeoutException):
+            httpx.post(f"{one_at_a_time.url}/classify", json=body, timeout=0.05)
+
+    before = scrape(one_at_a_time)
+    # About 8 ms each one at a time: 40 would take over 300 ms, every client gives up at 50.
+    with concurrent.futures.ThreadPoolExecutor(40) as threads:
+        list(threads.map(impatient, range(40)))
+    time.sleep(1)  # let whatever was still running finish
+
+    after = scrape(one_at_a_time)
+    count = "tokenflow_ml_batch_size_sum"
+    ran = value(after, count, endpoint="classify") - value(before, count, endpoint="classify")
+    assert ran < 30
+    assert value(after, "tokenflow_ml_inference_queue_depth") == 0

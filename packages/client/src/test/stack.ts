@@ -68,8 +68,14 @@ export async function startMlStack(
   env: Record<string, string> = {},
 ): Promise<MlStack> {
   const service = await starting;
-  await service.ready();
-  const gateway = await startGateway({ ML_SERVICE_URL: service.url, ...env });
+  let gateway: RunningGateway;
+  try {
+    await service.ready();
+    gateway = await startGateway({ ML_SERVICE_URL: service.url, ...env });
+  } catch (error) {
+    await service.close(); // a failed start must not leave the Python process behind
+    throw error;
+  }
   const client = createTokenFlowClient({ url: gateway.url, WebSocket });
   return {
     ml: service,

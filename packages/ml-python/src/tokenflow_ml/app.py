@@ -16,6 +16,7 @@ from .access_log import RequestIdMiddleware
 from .batching import Batcher, BatchStats
 from .body_limit import BodyLimitMiddleware
 from .classification import Classifier, ClassifyCall, Scores
+from .client_gone import ClientGone, unless_client_leaves
 from .compression import Compressor, UnsupportedOption, create_compressor
 from .inference_pool import Busy, InferencePool
 from .local_generation import LocalGenerator
@@ -169,6 +170,11 @@ def create_app(
         headers = {"Retry-After": str(RETRY_BUSY_S)}
         return JSONResponse({"detail": f"the ML service is busy: {error}"}, 503, headers)
 
+    @app.exception_handler(ClientGone)
+    async def client_gone(_: Request, _error: ClientGone) -> Response:
+        # Nobody reads this; 499 (nginx's "client closed request") keeps the access log honest.
+        return Response(status_code=499)
+
     @app.exception_handler(NotReady)
     async def not_ready(_: Request, error: NotReady) -> JSONResponse:
         headers = {} if error.failed else {"Retry-After": str(RETRY_LOADING_S)}
@@ -214,12 +220,15 @@ def create_app(
             queues={
                 "classify": QueueStatus(
                     max_batch=classifying.max_batch,
-                    capacity=classifying.max_pending,
+                    max_waiting=classifying.max_pending,
                     waiting=classifying.waiting,
                     running=classifying.running,
                 ),
                 "compress": QueueStatus(
-                    max_batch=1, capacity=pool.capacity, waiting=pool.waiting, running=pool.running
+                    max_batch=1,
+                    max_waiting=settings.max_queue,
+                    waiting=pool.waiting,
+                    running=pool.running,
                 ),
             },
         )
@@ -243,7 +252,7 @@ def create_app(
             raise
 
     @app.post("/classify", responses=responses)
-    async def classify(request: ClassifyRequest) -> ClassifyResponse:
+    async def classify(request: ClassifyRequest, http: Request) -> ClassifyResponse:
         model = classifier.get()
         tag = model_label(model.model)  # once: it is in the span, the metric and the log
         started_at = time.perf_counter()
@@ -256,7 +265,7 @@ def create_app(
         call = ClassifyCall(request.prompt, request.possible_categories, request.multi_label)
         with tracer.start_as_current_span("classify", attributes=attributes):
             try:
-                labels = await classifying.submit(call)
+                labels = await unless_client_leaves(http, classifying.submit(call))
             except Busy as error:
                 metrics.busy_rejections.labels("classify", error.reason).inc()
                 raise

@@ -11,6 +11,7 @@ is dropped before it costs any compute.
 
 import asyncio
 import contextvars
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from .inference_pool import Busy
+
+log = logging.getLogger("tokenflow_ml.batching")
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -60,12 +63,18 @@ class Batcher(Generic[In, Out]):
         self._on_batch = on_batch
         self._pending: deque[_Job[In, Out]] = deque()
         self._running = 0
+        self._closed = False
         self._draining: asyncio.Task | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"batch-{name}")
 
     @property
     def waiting(self) -> int:
-        return sum(1 for job in self._pending if not job.future.done())
+        """Requests queued for a batch (a caller that left counts until its turn comes).
+
+        len() of a deque is safe from any thread: /readyz and /metrics read this from
+        worker threads while the event loop changes the queue.
+        """
+        return len(self._pending)
 
     @property
     def running(self) -> int:
@@ -73,7 +82,9 @@ class Batcher(Generic[In, Out]):
         return self._running
 
     async def submit(self, item: In) -> Out:
-        if self.waiting >= self.max_pending:
+        if self._closed:
+            raise Busy(f"the {self.name} queue is shutting down", "queue_full")
+        if len(self._pending) >= self.max_pending:
             raise Busy(f"all {self.max_pending} {self.name} queue places are taken", "queue_full")
         loop = asyncio.get_running_loop()
         job: _Job[In, Out] = _Job(item, loop.create_future(), contextvars.copy_context())
@@ -106,14 +117,17 @@ class Batcher(Generic[In, Out]):
                 self._running = len(batch)
                 started = time.monotonic()
                 waits = [started - job.queued_at for job in batch]
-                # The first caller's context goes along, so what the model logs carries a
-                # request id (one batch serves several: their spans are in their own routes).
-                results = await loop.run_in_executor(
-                    self._executor, batch[0].context.run, self._run_each, [j.item for j in batch]
-                )
-                self._running = 0
-                if self._on_batch is not None:
-                    self._on_batch(BatchStats(len(batch), time.monotonic() - started, waits))
+                try:
+                    results = await loop.run_in_executor(self._executor, self._run_each, batch)
+                except BaseException as error:
+                    # Whatever went wrong (the executor shut down, the loop is cancelled),
+                    # no caller in this batch may be left waiting.
+                    for job in batch:
+                        if not job.future.done():
+                            job.future.set_exception(error)
+                    raise
+                finally:
+                    self._running = 0
                 for job, result in zip(batch, results, strict=True):
                     if job.future.done():
                         continue
@@ -121,24 +135,56 @@ class Batcher(Generic[In, Out]):
                         job.future.set_exception(result)
                     else:
                         job.future.set_result(result)
+                self._report(BatchStats(len(batch), time.monotonic() - started, waits))
         finally:
-            self._running = 0
             self._draining = None
 
-    def _run_each(self, items: list[In]) -> list[Out | BaseException]:
-        """The batch at once; should it fail, each request alone, so one cannot fail the rest."""
+    def _report(self, stats: BatchStats) -> None:
+        # After the callers have their answers: a failing report must not hold them up.
+        if self._on_batch is None:
+            return
         try:
-            return list(self._run_batch(items))
+            self._on_batch(stats)
+        except Exception:
+            log.exception("the %s batch report failed", self.name)
+
+    def _run_each(self, batch: list[_Job[In, Out]]) -> list[Out | BaseException]:
+        """The batch at once; should it fail, each request alone, so one cannot fail the rest.
+
+        Runs in the first caller's context (what the model logs carries a request id; each
+        request's span is in its own route), and a rerun in its own caller's.
+        """
+        items = [job.item for job in batch]
+        try:
+            outcomes = list(batch[0].context.run(self._run_batch, items))
+            if len(outcomes) != len(items):
+                raise RuntimeError(f"{len(outcomes)} results for a batch of {len(items)}")
+            return outcomes
         except Exception as error:
             if len(items) == 1:
+                log.warning("a %s request failed: %s", self.name, error)
                 return [error]
-        outcomes: list[Out | BaseException] = []
-        for item in items:
+            log.warning(
+                "a %s batch of %d failed (%s): each runs alone", self.name, len(items), error
+            )
+        alone: list[Out | BaseException] = []
+        for job in batch:
             try:
-                outcomes.extend(self._run_batch([item]))
+                outcome = list(job.context.run(self._run_batch, [job.item]))
+                if len(outcome) != 1:
+                    raise RuntimeError(f"{len(outcome)} results for one request")
+                alone.extend(outcome)
             except Exception as error:
-                outcomes.append(error)
-        return outcomes
+                alone.append(error)
+        return alone
 
     def shutdown(self) -> None:
+        """Refuses new requests, and fails the queued ones rather than leave them waiting."""
+        self._closed = True
+        while self._pending:
+            job = self._pending.popleft()
+            if not job.future.done():
+                job.future.set_exception(
+                    Busy(f"the {self.name} queue is shutting down", "queue_full")
+                )
         self._executor.shutdown(wait=False, cancel_futures=True)

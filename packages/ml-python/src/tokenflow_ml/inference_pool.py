@@ -30,11 +30,6 @@ class InferencePool:
         self._lock = threading.Lock()
 
     @property
-    def capacity(self) -> int:
-        """Requests accepted at most: running on a worker or waiting for one."""
-        return self._capacity
-
-    @property
     def in_flight(self) -> int:
         """Accepted and not finished: waiting for a worker or running on one."""
         return self._in_flight

@@ -130,7 +130,9 @@ class QueueStatus(BaseModel):
     """One inference queue: how it batches, how much it takes, and what it holds now."""
 
     max_batch: int = Field(description="Requests one forward pass takes at most.")
-    capacity: int = Field(description="Requests it holds at most before refusing (503).")
+    max_waiting: int = Field(
+        description="Requests that may wait beyond those running; the next gets 503 at once."
+    )
     waiting: int
     running: int
 

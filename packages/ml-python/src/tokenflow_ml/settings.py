@@ -142,7 +142,7 @@ class Settings(BaseSettings):
         description="Classify requests run as one encoder pass at most (1: one at a time).",
     )
     classify_max_queue: int = Field(
-        default=128, ge=0, le=4096, description="Classify requests that may wait for a batch."
+        default=128, ge=1, le=4096, description="Classify requests that may wait for a batch."
     )
     torch_threads: int = Field(default=os.cpu_count() or 1, ge=1, le=256)
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)

@@ -7,11 +7,22 @@ import { upstreamFailureOf } from '../providers/errors.ts';
 // pause, not together, so the service's queue refills evenly instead of in waves.
 const FIRST_PAUSE_MS = 10;
 const LONGEST_PAUSE_MS = 100;
+// Each retry adds to a busy service's load: a few spread-out tries, not one every few ms.
+const MOST_RETRIES = 3;
+// The service's "busy" says 1 s, its "loading a model" 5 s: only the first may clear soon.
+const SOON_MS = 1000;
 
-/** The ML service refused for load (503 with Retry-After): asking again soon may succeed. */
+/** The ML service refused for load (503, Retry-After of a second): asking again soon may succeed. */
 function isBusy(error: unknown) {
   const failure = upstreamFailureOf(error);
-  return failure?.kind === 'status' && failure.details.status === 503 && failure.details.retryAfterMs !== null;
+  const retryAfterMs = failure?.details.retryAfterMs;
+  return (
+    failure?.kind === 'status' &&
+    failure.details.status === 503 &&
+    retryAfterMs !== null &&
+    retryAfterMs !== undefined &&
+    retryAfterMs <= SOON_MS
+  );
 }
 
 export interface ClassifyWithinOptions extends Pick<MlCallOptions, 'requestId'> {
@@ -24,9 +35,10 @@ export interface ClassifyWithinOptions extends Pick<MlCallOptions, 'requestId'> 
 
 /**
  * selectModel's classification. The service's Retry-After (a second) is longer
- * than routing waits (300 ms by default), so a busy refusal is retried after a
- * short random pause for as long as the deadline allows; any other failure, and
- * the last refusal, go to the caller, which then routes to the default category.
+ * than routing waits (300 ms by default), so a busy refusal is retried up to
+ * three times after short random pauses, while the deadline allows; any other
+ * failure, and the last refusal, go to the caller, which then routes to the
+ * default category.
  */
 export async function classifyWithin(
   ml: MlClient,
@@ -34,17 +46,28 @@ export async function classifyWithin(
   { requestId, signal, timeoutMs, random = Math.random }: ClassifyWithinOptions,
 ): Promise<ClassifyResult> {
   const deadline = performance.now() + timeoutMs;
-  const within = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await ml.classify(input, { requestId, signal: within });
-    } catch (error) {
-      if (!isBusy(error)) throw error;
-      const pause = random() * Math.min(LONGEST_PAUSE_MS, FIRST_PAUSE_MS * 2 ** attempt);
-      if (performance.now() + pause >= deadline) throw error;
-      await sleep(pause, undefined, { signal: within }).catch(() => {
-        throw error;
-      });
+  // A timer of our own rather than AbortSignal.timeout: on Node 20 a timeout signal
+  // held only through AbortSignal.any can be garbage-collected and never fire.
+  const timer = new AbortController();
+  const timeout = setTimeout(
+    () => timer.abort(new DOMException('The routing deadline passed.', 'TimeoutError')),
+    timeoutMs,
+  );
+  const within = AbortSignal.any([signal, timer.signal]);
+  try {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await ml.classify(input, { requestId, signal: within });
+      } catch (error) {
+        if (!isBusy(error) || attempt >= MOST_RETRIES) throw error;
+        const pause = random() * Math.min(LONGEST_PAUSE_MS, FIRST_PAUSE_MS * 2 ** attempt);
+        if (performance.now() + pause >= deadline) throw error;
+        await sleep(pause, undefined, { signal: within }).catch(() => {
+          throw error;
+        });
+      }
     }
+  } finally {
+    clearTimeout(timeout);
   }
 }

@@ -140,14 +140,15 @@ describe('the circuit breaker of the ML service', () => {
     const broken = { status: 500, body: { detail: 'boom' } };
     planned = [{ status: 200, body: classification, delayMs: 100 }, broken, broken];
 
-    const [late, ...failed] = await Promise.allSettled([classify(ml), classify(ml), classify(ml)]);
+    const outcomes = await Promise.allSettled([classify(ml), classify(ml), classify(ml)]);
     const error = await classify(ml).catch((caught: unknown) => caught);
 
-    expect(late?.status).toBe('fulfilled');
-    expect(failed.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    // Whichever request arrived first got the slow success, after the two failures.
+    expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected', 'rejected']);
     expect(error).toMatchObject({
       message: 'The ML service is failing (circuit open after 2 consecutive failures); retrying in 30 s.',
     });
+    expect(ml.breaker()).toMatchObject({ state: 'open', failures: 2 });
   });
 
   it('does not count a busy or loading service (503 with Retry-After): a burst it sheds leaves it closed', async () => {
@@ -179,6 +180,40 @@ describe('the circuit breaker of the ML service', () => {
       message: "The caller's deadline passed before the ML service answered.",
     });
     expect(ml.breaker()).toEqual({ state: 'closed', failures: 0, retryInMs: null });
+  });
+
+  it('opens for a stopped service even when each caller stops waiting before got has retried', async () => {
+    const port = await closedPort();
+    const ml = createMlClient({
+      baseUrl: `http://127.0.0.1:${port}`,
+      timeoutMs: 5000,
+      breaker: { failureThreshold: 2, cooldownMs: 30_000 },
+    });
+    const call = () =>
+      ml.classify(
+        { prompt: 'Write a parser.', multiLabel: false },
+        { requestId: 'r1', signal: AbortSignal.timeout(50) },
+      );
+
+    for (let i = 0; i < 2; i += 1) await expect(call()).rejects.toMatchObject({ code: 'TIMEOUT' });
+
+    expect(ml.breaker()).toMatchObject({ state: 'open', failures: 2 });
+  });
+
+  it('keeps the circuit open when its trial request gets no answer before its caller stops waiting', async () => {
+    const ml = createMlClient({ baseUrl: url, timeoutMs: 5000, breaker: { failureThreshold: 1, cooldownMs: 50 } });
+    planned = [{ status: 500, body: { detail: 'boom' } }];
+    await expect(classify(ml)).rejects.toMatchObject({ code: 'BAD_GATEWAY' });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    answer = { status: 200, body: classification, delayMs: 300 };
+
+    const trial = ml.classify(
+      { prompt: 'Write a parser.', multiLabel: false },
+      { requestId: 'r1', signal: AbortSignal.timeout(30) },
+    );
+
+    await expect(trial).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(ml.breaker().state).toBe('open');
   });
 
   it('counts a 503 without Retry-After (a model that failed to load)', async () => {

@@ -4,6 +4,7 @@ import got, { type Got } from 'got';
 import type { z } from 'zod';
 import type { Config } from '../config.ts';
 import { Breaker, type BreakerOptions, type BreakerSnapshot, breakerOptions } from '../providers/breaker.ts';
+import { UpstreamFailure } from '../providers/errors.ts';
 import { endSpan, SpanKind, startSpan, traceHeaders } from '../telemetry/tracing.ts';
 import { ML_SERVICE, mlError } from './errors.ts';
 import {
@@ -74,10 +75,32 @@ function callerGaveUp(signal: AbortSignal) {
   return new TRPCError({ code: 'CLIENT_CLOSED_REQUEST', message: 'The request was cancelled.' });
 }
 
+/**
+ * When the caller stopped waiting: an attempt that had already failed to connect
+ * still says the service is down (selectModel's 300 ms deadline outlasts got's
+ * connection retries, so a stopped service would otherwise never open the
+ * circuit); a trial that got no answer in time proves nothing, so it keeps the
+ * circuit open rather than close it; anything else is neutral.
+ */
+function whatTheBreakerHears(failedAttempt: unknown, trial: boolean, baseUrl: string, timeoutMs: number) {
+  if (failedAttempt !== null) return mlError(failedAttempt, baseUrl, timeoutMs);
+  if (!trial) return null;
+  const message = 'The ML service did not answer a trial request before its caller stopped waiting.';
+  return new TRPCError({
+    code: 'TIMEOUT',
+    message,
+    cause: new UpstreamFailure(message, { provider: ML_SERVICE, status: null, retryAfterMs: null }, 'timeout'),
+  });
+}
+
 export function createMlClient({ baseUrl, timeoutMs, token, breaker: options, metrics }: MlClientOptions): MlClient {
   const secrets = token ? [token] : [];
   // Counts whole calls (after got's quick connection retries), not single attempts.
-  const breaker = new Breaker(ML_SERVICE, 'The ML service', options ?? DEFAULT_BREAKER);
+  // Its 503s with Retry-After mean "busy" or "loading": load shedding, not failure.
+  const breaker = new Breaker(ML_SERVICE, 'The ML service', {
+    ...(options ?? DEFAULT_BREAKER),
+    sheddingIsNeutral: true,
+  });
   const http: Got = got.extend({
     prefixUrl: baseUrl,
     headers: token ? { authorization: `Bearer ${token}` } : {},
@@ -88,14 +111,14 @@ export function createMlClient({ baseUrl, timeoutMs, token, breaker: options, me
   });
 
   async function post<S extends z.ZodType>(path: string, body: unknown, schema: S, options: MlCallOptions) {
-    if (options.signal?.aborted) {
-      throw new TRPCError({ code: 'CLIENT_CLOSED_REQUEST', message: 'The request was cancelled.' });
-    }
+    if (options.signal?.aborted) throw callerGaveUp(options.signal);
     const lease = breaker.admit();
     const started = performance.now();
     const observe = (outcome: string) => metrics?.mlRequest(path, outcome, (performance.now() - started) / 1000);
     const span = startSpan(`ml ${path}`, SpanKind.CLIENT, { 'tokenflow.request_id': options.requestId });
     let payload: unknown;
+    // got's quick retries hide the attempts before the last: the latest is kept, for the breaker.
+    let failedAttempt: unknown = null;
     try {
       payload = await http
         .post(path, {
@@ -103,6 +126,15 @@ export function createMlClient({ baseUrl, timeoutMs, token, breaker: options, me
           // The request id ties both services' logs together; traceparent, their spans.
           headers: { 'x-request-id': options.requestId, ...traceHeaders(span) },
           signal: options.signal,
+          retry: {
+            ...RETRY,
+            // Called as soon as an attempt fails (beforeRetry only after the back-off,
+            // by when a short-deadline caller may have gone).
+            calculateDelay: ({ error, computedValue }) => {
+              failedAttempt = error;
+              return computedValue;
+            },
+          },
         })
         .json();
       lease.succeed();
@@ -110,10 +142,9 @@ export function createMlClient({ baseUrl, timeoutMs, token, breaker: options, me
     } catch (error) {
       // The caller's own signal first: got reports a signal's timeout as its own
       // TimeoutError, which would read as a slow service and count against the breaker.
-      const failure = options.signal?.aborted
-        ? callerGaveUp(options.signal)
-        : mlError(error, baseUrl, timeoutMs, secrets);
-      lease.fail(failure);
+      const gaveUp = options.signal?.aborted ? options.signal : null;
+      const failure = gaveUp ? callerGaveUp(gaveUp) : mlError(error, baseUrl, timeoutMs, secrets);
+      lease.fail(gaveUp ? whatTheBreakerHears(failedAttempt, lease.trial, baseUrl, timeoutMs) : failure);
       observe(failure.code);
       endSpan(span, failure);
       throw failure;

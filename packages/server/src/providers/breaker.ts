@@ -3,7 +3,7 @@ import { type CircuitBreakerPolicy, CircuitState, ConsecutiveBreaker, circuitBre
 import type { Config } from '../config.ts';
 import { UpstreamFailure, upstreamFailureOf } from './errors.ts';
 
-export interface BreakerOptions {
+export interface BreakerOptions extends CountingRules {
   /** Consecutive failures that open the circuit (BREAKER_FAILURE_THRESHOLD). */
   failureThreshold: number;
   /** How long an open circuit fails fast before one trial request (BREAKER_COOLDOWN_MS). */
@@ -25,17 +25,26 @@ export interface BreakerSnapshot {
   retryInMs: number | null;
 }
 
+/** How an upstream's own "come back later" is read. */
+export interface CountingRules {
+  /**
+   * A 503 with Retry-After is load shedding, not failure. True for the ML
+   * service, whose 503s with Retry-After say "busy" or "loading" (counting them
+   * let one burst shut every caller out for the whole cool-down); false for
+   * providers, where a proxy in front of a provider that is down may send one.
+   */
+  sheddingIsNeutral?: boolean;
+}
+
 /**
  * Whether a failure says the upstream is unhealthy. Not counted: 4xx (the
  * request or the gateway's own key is wrong, and the breaker's message would
  * hide which), 429 (the provider is healthy and protecting a quota, often per
- * model, and says itself when to come back), a 503 with Retry-After (the
- * service is up and shedding load, or loading a model, and says when to come
- * back: counting it would let one burst shut every caller out for the whole
- * cool-down), the caller leaving, and the total time limit (a long answer at
- * normal speed).
+ * model, and says itself when to come back), a 503 with Retry-After where
+ * `rules` say so, the caller leaving, and the total time limit (a long answer
+ * at normal speed).
  */
-export function countsAgainstUpstream(error: unknown): boolean {
+export function countsAgainstUpstream(error: unknown, rules: CountingRules = {}): boolean {
   const failure = upstreamFailureOf(error);
   if (!failure) return false;
   switch (failure.kind) {
@@ -45,7 +54,7 @@ export function countsAgainstUpstream(error: unknown): boolean {
       return true;
     case 'status': {
       const status = failure.details.status ?? 0;
-      if (status === 503 && failure.details.retryAfterMs !== null) return false;
+      if (rules.sheddingIsNeutral && status === 503 && failure.details.retryAfterMs !== null) return false;
       return status >= 500;
     }
     default:
@@ -59,6 +68,8 @@ class NeutralOutcome extends Error {}
 
 /** One admitted call; exactly the first outcome reported counts. */
 export interface BreakerLease {
+  /** The one call let through after the cool-down: its outcome closes or reopens the circuit. */
+  readonly trial: boolean;
   /** Tokens are flowing: enough for a half-open trial to close the circuit. */
   progress(): void;
   succeed(): void;
@@ -111,9 +122,10 @@ export class Breaker {
   }
 
   snapshot(): BreakerSnapshot {
-    const failures = this.counter.state;
     const state = this.policy.state;
-    if (state === CircuitState.Closed) return { state: 'closed', failures, retryInMs: null };
+    if (state === CircuitState.Closed) return { state: 'closed', failures: this.counter.state, retryInMs: null };
+    // A call admitted before the circuit opened may still succeed and reset the live count.
+    const failures = this.failuresAtBreak;
     // cockatiel leaves "open" only when the next call arrives; after the cool-down
     // that call is the trial, so the circuit is as good as half-open.
     const retryInMs = state === CircuitState.Open ? this.retryInMs() : 0;
@@ -156,13 +168,14 @@ export class Breaker {
       return true;
     };
     return {
+      trial,
       // A trial must not hold the circuit half-open for a whole long answer.
       progress: () => {
         if (trial) finish();
       },
       succeed: () => finish(),
       fail: (error) => {
-        const counted = countsAgainstUpstream(error);
+        const counted = countsAgainstUpstream(error, this.options);
         if (finish(counted ? new CountedFailure() : new NeutralOutcome())) return;
         // A trial that closed the circuit and then broke mid-stream still counts.
         if (counted && this.policy.state === CircuitState.Closed) {
