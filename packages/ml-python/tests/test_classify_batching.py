@@ -38,12 +38,18 @@ def test_a_batch_scores_each_prompt_as_it_would_be_scored_alone(classifier):
         assert dict(scores) == pytest.approx(dict(alone), abs=0.1)
 
 
-@pytest.fixture(scope="module")
-def service(embedding_service):
-    service = embedding_service(classify_max_batch="8")
+@contextlib.contextmanager
+def serving(embedding_service, **settings):
+    service = embedding_service(**settings)
     assert service.wait_ready()["ready"]
     yield service
     service.stop()
+
+
+@pytest.fixture(scope="module")
+def service(embedding_service):
+    with serving(embedding_service, classify_max_batch="8") as running:
+        yield running
 
 
 def post(service, prompt, categories):
@@ -82,10 +88,8 @@ def test_readiness_reports_each_queue(service):
 
 @pytest.fixture(scope="module")
 def one_at_a_time(embedding_service):
-    service = embedding_service(classify_max_batch="1")
-    assert service.wait_ready()["ready"]
-    yield service
-    service.stop()
+    with serving(embedding_service, classify_max_batch="1") as running:
+        yield running
 
 
 def test_a_request_whose_client_left_costs_no_encoder_pass(one_at_a_time):

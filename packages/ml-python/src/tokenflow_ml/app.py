@@ -99,11 +99,11 @@ def create_app(
     def classify_batch(calls: list[ClassifyCall]) -> list[Scores]:
         return classifier.get().classify_batch(calls)
 
+    classifier_tag = model_label(classifier.model)
+
     def batch_done(stats: BatchStats) -> None:
         metrics.batch_size.labels("classify").observe(stats.size)
-        metrics.inference_seconds.labels("classify", model_label(classifier.model)).observe(
-            stats.seconds
-        )
+        metrics.inference_seconds.labels("classify", classifier_tag).observe(stats.seconds)
         for wait in stats.waits:
             metrics.queue_wait_seconds.labels("classify").observe(wait)
 
@@ -254,7 +254,7 @@ def create_app(
     @app.post("/classify", responses=responses)
     async def classify(request: ClassifyRequest, http: Request) -> ClassifyResponse:
         model = classifier.get()
-        tag = model_label(model.model)  # once: it is in the span, the metric and the log
+        tag = classifier_tag  # in the span, the metric and the log
         started_at = time.perf_counter()
         input_tokens = estimate_tokens(request.prompt)
         attributes = {

@@ -148,32 +148,31 @@ class Batcher(Generic[In, Out]):
         except Exception:
             log.exception("the %s batch report failed", self.name)
 
+    def _run(self, context: contextvars.Context, items: list[In]) -> list[Out]:
+        outcomes = list(context.run(self._run_batch, items))
+        if len(outcomes) != len(items):
+            raise RuntimeError(f"{len(outcomes)} results for a batch of {len(items)}")
+        return outcomes
+
     def _run_each(self, batch: list[_Job[In, Out]]) -> list[Out | BaseException]:
         """The batch at once; should it fail, each request alone, so one cannot fail the rest.
 
         Runs in the first caller's context (what the model logs carries a request id; each
         request's span is in its own route), and a rerun in its own caller's.
         """
-        items = [job.item for job in batch]
         try:
-            outcomes = list(batch[0].context.run(self._run_batch, items))
-            if len(outcomes) != len(items):
-                raise RuntimeError(f"{len(outcomes)} results for a batch of {len(items)}")
-            return outcomes
+            return list(self._run(batch[0].context, [job.item for job in batch]))
         except Exception as error:
-            if len(items) == 1:
+            if len(batch) == 1:
                 log.warning("a %s request failed: %s", self.name, error)
                 return [error]
             log.warning(
-                "a %s batch of %d failed (%s): each runs alone", self.name, len(items), error
+                "a %s batch of %d failed (%s): each runs alone", self.name, len(batch), error
             )
         alone: list[Out | BaseException] = []
         for job in batch:
             try:
-                outcome = list(job.context.run(self._run_batch, [job.item]))
-                if len(outcome) != 1:
-                    raise RuntimeError(f"{len(outcome)} results for one request")
-                alone.extend(outcome)
+                alone.extend(self._run(job.context, [job.item]))
             except Exception as error:
                 alone.append(error)
         return alone

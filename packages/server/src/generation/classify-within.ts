@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MlCallOptions, MlClient } from '../ml/client.ts';
 import type { ClassifyInput, ClassifyResult } from '../ml/schemas.ts';
-import { upstreamFailureOf } from '../providers/errors.ts';
+import { shedsLoad, upstreamFailureOf } from '../providers/errors.ts';
 
 // Full-jitter backoff: the callers a burst got refused come back spread over the
 // pause, not together, so the service's queue refills evenly instead of in waves.
@@ -15,14 +15,7 @@ const SOON_MS = 1000;
 /** The ML service refused for load (503, Retry-After of a second): asking again soon may succeed. */
 function isBusy(error: unknown) {
   const failure = upstreamFailureOf(error);
-  const retryAfterMs = failure?.details.retryAfterMs;
-  return (
-    failure?.kind === 'status' &&
-    failure.details.status === 503 &&
-    retryAfterMs !== null &&
-    retryAfterMs !== undefined &&
-    retryAfterMs <= SOON_MS
-  );
+  return failure !== null && shedsLoad(failure) && (failure.details.retryAfterMs ?? Infinity) <= SOON_MS;
 }
 
 export interface ClassifyWithinOptions extends Pick<MlCallOptions, 'requestId'> {

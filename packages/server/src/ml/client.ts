@@ -4,9 +4,8 @@ import got, { type Got } from 'got';
 import type { z } from 'zod';
 import type { Config } from '../config.ts';
 import { Breaker, type BreakerOptions, type BreakerSnapshot, breakerOptions } from '../providers/breaker.ts';
-import { UpstreamFailure } from '../providers/errors.ts';
 import { endSpan, SpanKind, startSpan, traceHeaders } from '../telemetry/tracing.ts';
-import { ML_SERVICE, mlError } from './errors.ts';
+import { callerGaveUp, ML_SERVICE, mlError, whatTheBreakerHears } from './errors.ts';
 import {
   type ClassifyInput,
   type ClassifyResult,
@@ -65,33 +64,6 @@ const RETRY = {
   backoffLimit: 200,
   noise: 50,
 };
-
-/** The caller stopped waiting (left, or its own deadline passed): says nothing about the service. */
-function callerGaveUp(signal: AbortSignal) {
-  const reason: unknown = signal.reason;
-  if (reason instanceof DOMException && reason.name === 'TimeoutError') {
-    return new TRPCError({ code: 'TIMEOUT', message: "The caller's deadline passed before the ML service answered." });
-  }
-  return new TRPCError({ code: 'CLIENT_CLOSED_REQUEST', message: 'The request was cancelled.' });
-}
-
-/**
- * When the caller stopped waiting: an attempt that had already failed to connect
- * still says the service is down (selectModel's 300 ms deadline outlasts got's
- * connection retries, so a stopped service would otherwise never open the
- * circuit); a trial that got no answer in time proves nothing, so it keeps the
- * circuit open rather than close it; anything else is neutral.
- */
-function whatTheBreakerHears(failedAttempt: unknown, trial: boolean, baseUrl: string, timeoutMs: number) {
-  if (failedAttempt !== null) return mlError(failedAttempt, baseUrl, timeoutMs);
-  if (!trial) return null;
-  const message = 'The ML service did not answer a trial request before its caller stopped waiting.';
-  return new TRPCError({
-    code: 'TIMEOUT',
-    message,
-    cause: new UpstreamFailure(message, { provider: ML_SERVICE, status: null, retryAfterMs: null }, 'timeout'),
-  });
-}
 
 export function createMlClient({ baseUrl, timeoutMs, token, breaker: options, metrics }: MlClientOptions): MlClient {
   const secrets = token ? [token] : [];

@@ -68,3 +68,30 @@ export function mlError(error: unknown, baseUrl: string, timeoutMs: number, secr
     'connect',
   );
 }
+
+/** The caller stopped waiting (left, or its own deadline passed): says nothing about the service. */
+export function callerGaveUp(signal: AbortSignal) {
+  const reason: unknown = signal.reason;
+  if (reason instanceof DOMException && reason.name === 'TimeoutError') {
+    return new TRPCError({ code: 'TIMEOUT', message: "The caller's deadline passed before the ML service answered." });
+  }
+  return new TRPCError({ code: 'CLIENT_CLOSED_REQUEST', message: 'The request was cancelled.' });
+}
+
+/**
+ * When the caller stopped waiting: an attempt that had already failed to connect
+ * still says the service is down (selectModel's 300 ms deadline outlasts got's
+ * connection retries, so a stopped service would otherwise never open the
+ * circuit); a trial that got no answer in time proves nothing, so it keeps the
+ * circuit open rather than close it; anything else is neutral.
+ */
+export function whatTheBreakerHears(failedAttempt: unknown, trial: boolean, baseUrl: string, timeoutMs: number) {
+  if (failedAttempt !== null) return mlError(failedAttempt, baseUrl, timeoutMs);
+  if (!trial) return null;
+  return fail(
+    'TIMEOUT',
+    'The ML service did not answer a trial request before its caller stopped waiting.',
+    null,
+    'timeout',
+  );
+}

@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { type CircuitBreakerPolicy, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
 import type { Config } from '../config.ts';
-import { UpstreamFailure, upstreamFailureOf } from './errors.ts';
+import { shedsLoad, UpstreamFailure, upstreamFailureOf } from './errors.ts';
 
 export interface BreakerOptions extends CountingRules {
   /** Consecutive failures that open the circuit (BREAKER_FAILURE_THRESHOLD). */
@@ -52,11 +52,9 @@ export function countsAgainstUpstream(error: unknown, rules: CountingRules = {})
     case 'timeout':
     case 'stream':
       return true;
-    case 'status': {
-      const status = failure.details.status ?? 0;
-      if (rules.sheddingIsNeutral && status === 503 && failure.details.retryAfterMs !== null) return false;
-      return status >= 500;
-    }
+    case 'status':
+      if (rules.sheddingIsNeutral && shedsLoad(failure)) return false;
+      return (failure.details.status ?? 0) >= 500;
     default:
       return false;
   }

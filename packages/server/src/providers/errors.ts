@@ -33,6 +33,11 @@ export class UpstreamFailure extends Error {
   }
 }
 
+/** A 503 that says when to come back: the upstream is up and shedding load (or, for the ML service, loading). */
+export function shedsLoad(failure: UpstreamFailure): boolean {
+  return failure.kind === 'status' && failure.details.status === 503 && failure.details.retryAfterMs !== null;
+}
+
 /** The UpstreamFailure behind an error, if it is one. */
 export function upstreamFailureOf(error: unknown): UpstreamFailure | null {
   return error instanceof TRPCError && error.cause instanceof UpstreamFailure ? error.cause : null;
