@@ -129,6 +129,29 @@ function ensureVenv() {
   });
 }
 
+/**
+ * Ray Serve, only for `npm run ml:ray` and the tests: about 500 MB the default
+ * setup does without. Pinned, and constrained by requirements.txt so it never
+ * moves a version the service already uses.
+ */
+function ensureRay() {
+  const inputs = ['requirements.txt', 'requirements-ray.txt'].map((file) => join(mlDir, file));
+  stamped(join(mlDir, '.venv', '.tokenflow-ray-stamp'), inputs, () => {
+    log('installing Ray Serve into the ML virtualenv (requirements-ray.txt, once)');
+    run(venvPython, [
+      '-m',
+      'pip',
+      'install',
+      '--disable-pip-version-check',
+      '-q',
+      '-r',
+      join(mlDir, 'requirements-ray.txt'),
+      '-c',
+      join(mlDir, 'requirements.txt'),
+    ]);
+  });
+}
+
 /** The environment for tools that look pnpm up on PATH (turbo does). */
 export function toolEnv(extra = {}) {
   return { ...process.env, PATH: `${dirname(pnpmBin)}${delimiter}${process.env.PATH ?? ''}`, ...extra };
@@ -205,8 +228,11 @@ function ensureDebianPackage(command, pkg, why) {
   });
 }
 
-/** Everything `npm start` needs; with `{ tests: true }`, what `npm test` needs as well. */
-export function setup({ tests = false } = {}) {
+/**
+ * Everything `npm start` needs; with `{ tests: true }`, what `npm test` needs as
+ * well; with `{ ray: true }`, Ray Serve for `npm run ml:ray`.
+ */
+export function setup({ tests = false, ray = false } = {}) {
   const started = Date.now();
   checkNode();
   ensurePnpm();
@@ -215,6 +241,7 @@ export function setup({ tests = false } = {}) {
   ensureTiktokenCache(tiktokenCacheDir, mlDir);
   ensureLocalModel();
   ensureWebBuild();
+  if (tests || ray) ensureRay();
   if (tests) {
     ensureDebianPackage('redis-server', 'redis-server', 'the rate-limit tests share counters through a real Redis');
     // The web playground's browser tests drive Debian's chromium, never a downloaded browser.

@@ -1,5 +1,6 @@
 // `npm start`: sets up what is missing, then runs the ML service and the
 // gateway in this terminal with prefixed, readable logs. Ctrl-C stops both.
+// `npm run ml:ray` (`--ray`): the same, the ML service on Ray Serve.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -8,7 +9,8 @@ import { parseEnv } from 'node:util';
 import { formatLogLine, paint } from './lib/log-format.mjs';
 import { mlDir, root, setup, venvPython } from './setup.mjs';
 
-setup();
+const onRay = process.argv.includes('--ray');
+setup({ ray: onRay });
 
 // The real environment wins over .env, as in the gateway itself.
 const dotEnvPath = join(root, '.env');
@@ -25,7 +27,13 @@ for (const name of ['TOKENFLOW_ROUTES', 'TOKENFLOW_CATALOG', 'ML_ROUTING_HEAD'])
 }
 
 const services = [
-  { name: 'ml', color: 36, command: venvPython, args: ['-m', 'tokenflow_ml'], cwd: mlDir },
+  {
+    name: 'ml',
+    color: 36,
+    command: venvPython,
+    args: ['-m', onRay ? 'tokenflow_ml.ray_serve' : 'tokenflow_ml'],
+    cwd: mlDir,
+  },
   {
     name: 'gateway',
     color: 35,
@@ -109,7 +117,7 @@ if (mlUp && gatewayUp) {
       paint(1, 'TokenFlow is running'),
       ...(env.WEB_UI === 'off' ? [] : [`  playground  ${gatewayUrl}/  (open it in a browser)`]),
       `  gateway     ${gatewayUrl}  (tRPC: ${gatewayUrl}/trpc, WebSocket: ws://127.0.0.1:${env.PORT}/trpc)`,
-      `  ML service  ${env.ML_SERVICE_URL}  (docs: ${env.ML_SERVICE_URL}/docs)`,
+      `  ML service  ${env.ML_SERVICE_URL}${onRay ? ' on Ray Serve' : ''}  (docs: ${env.ML_SERVICE_URL}/docs)`,
       `  readiness   ${gatewayUrl}/readyz`,
       '  Ctrl-C stops everything.',
       '',

@@ -132,7 +132,7 @@ if (wanted('decision')) {
 }
 
 if (wanted('ml')) {
-  process.stderr.write('ML tier under load, through the gateway: classify one at a time vs batched\n');
+  process.stderr.write('ML tier under load, through the gateway: one at a time, batched, on Ray Serve\n');
   const ml = await mlConcurrency({
     classifyClients: quick ? [1, 64] : [1, 4, 16, 64, 256],
     compressClients: quick ? [16] : [1, 16],

@@ -1,4 +1,4 @@
-import { startMlService } from '@tokenflow/server/test-utils';
+import { type MlServing, startMlService } from '@tokenflow/server/test-utils';
 import { startProcess } from './processes.ts';
 import { round, type Summary, summarize } from './stats.ts';
 
@@ -9,8 +9,11 @@ export interface MlConcurrencyOptions {
   requestsPerClient: { classify: number; compress: number };
 }
 
-/** How the ML service serves classify: today's one request at a time, or in batches (the default). */
-export type MlMode = 'one-at-a-time' | 'batched';
+/**
+ * How the ML service serves: one request at a time (before batching), in batches
+ * (the default), or on Ray Serve with two replicas of each model (`npm run ml:ray`).
+ */
+export type MlMode = 'one-at-a-time' | 'batched' | 'ray-serve';
 
 export interface MlConcurrencyRow {
   mode: MlMode;
@@ -27,10 +30,11 @@ export interface MlConcurrencyRow {
 }
 
 // The settings each mode changes; the rest are the service's defaults.
-const MODES: Record<MlMode, Record<string, string>> = {
+const MODES: Record<MlMode, { serving: MlServing; settings: Record<string, string> }> = {
   // What the service did before batching: one worker, eight waiting.
-  'one-at-a-time': { ML_CLASSIFY_MAX_BATCH: '1', ML_CLASSIFY_MAX_QUEUE: '8' },
-  batched: {},
+  'one-at-a-time': { serving: 'process', settings: { ML_CLASSIFY_MAX_BATCH: '1', ML_CLASSIFY_MAX_QUEUE: '8' } },
+  batched: { serving: 'process', settings: {} },
+  'ray-serve': { serving: 'ray', settings: { ML_RAY_CLASSIFIER_REPLICAS: '2', ML_RAY_COMPRESSOR_REPLICAS: '2' } },
 };
 
 const SUBJECTS = ['Python', 'Rust', 'a SQL query', 'Go', 'TypeScript', 'a bash script', 'Java', 'C'];
@@ -50,8 +54,8 @@ const notes = (n: number) =>
  */
 export async function mlConcurrency(options: MlConcurrencyOptions): Promise<MlConcurrencyRow[]> {
   const rows: MlConcurrencyRow[] = [];
-  for (const [mode, settings] of Object.entries(MODES) as Array<[MlMode, Record<string, string>]>) {
-    const ml = await startMlService(settings);
+  for (const [mode, { serving, settings }] of Object.entries(MODES) as Array<[MlMode, (typeof MODES)[MlMode]]>) {
+    const ml = await startMlService(settings, serving);
     await ml.ready(300_000);
     const gateway = await startProcess<{ url: string }>('src/gateway-process.ts', {
       PORT: '0',

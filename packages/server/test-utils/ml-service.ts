@@ -54,11 +54,21 @@ export interface RunningMlService {
   close(): Promise<void>;
 }
 
-/** Starts the real Python service (`python -m tokenflow_ml`) on a free port with ML_* settings. */
-export async function startMlService(settings: Record<string, string>): Promise<RunningMlService> {
+/** How the service runs: one process (`python -m tokenflow_ml`) or on Ray Serve. */
+export type MlServing = 'process' | 'ray';
+
+/** Starts the real Python service on a free port with ML_* settings. */
+export async function startMlService(
+  settings: Record<string, string>,
+  serving: MlServing = 'process',
+): Promise<RunningMlService> {
   const port = await closedPort();
-  const child = spawn(python, ['-m', 'tokenflow_ml'], {
+  const ray = serving === 'ray';
+  const child = spawn(python, ['-m', ray ? 'tokenflow_ml.ray_serve' : 'tokenflow_ml'], {
     cwd: mlDir,
+    // Ray's own processes (GCS, raylet) join the launcher's process group: killing the
+    // group after a stop leaves nothing of the cluster behind.
+    detached: ray,
     env: {
       ...process.env,
       HF_HUB_OFFLINE: '1',
@@ -66,6 +76,7 @@ export async function startMlService(settings: Record<string, string>): Promise<
       ML_LOG_LEVEL: 'warning',
       // Most tests do not need SmolLM2 answering chats; those that do turn it on.
       ML_GENERATOR_ENABLED: 'false',
+      ...(ray ? { ML_RAY_NUM_CPUS: '2', RAY_USAGE_STATS_ENABLED: '0' } : {}),
       ...settings,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -94,11 +105,18 @@ export async function startMlService(settings: Record<string, string>): Promise<
     }
     throw new Error(`the ML service did not answer ${path} in time`);
   };
-  await poll('/healthz', (r) => r.ok, 60_000);
+  // On Ray Serve the routes exist only once every deployment's replicas have loaded.
+  await poll('/healthz', (r) => r.ok, ray ? 180_000 : 60_000);
   const stop = async (signal: NodeJS.Signals) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill(signal);
-    await once(child, 'exit');
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      // A crash of the whole single-node cluster at once, its workers included.
+      if (ray && signal === 'SIGKILL') killTree(child.pid as number);
+      else child.kill(signal);
+      await exited;
+    }
+    // Whatever of the cluster outlived a clean stop goes too.
+    if (ray) killGroup(child.pid as number);
   };
   return {
     url,
@@ -110,18 +128,54 @@ export async function startMlService(settings: Record<string, string>): Promise<
   };
 }
 
+/** SIGKILLs `pid` and every process below it (Ray's workers have process groups of their own). */
+function killTree(pid: number): void {
+  const children = new Map<number, number[]>();
+  for (const line of execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' }).trim().split('\n')) {
+    const [child, parent] = line.trim().split(/\s+/).map(Number) as [number, number];
+    children.set(parent, [...(children.get(parent) ?? []), child]);
+  }
+  const doomed: number[] = [];
+  const visit = (p: number) => {
+    doomed.push(p);
+    for (const c of children.get(p) ?? []) visit(c);
+  };
+  visit(pid);
+  for (const p of doomed) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 /**
  * The ML service as most tests want it, ready: the real MiniLM classifier and
  * the tiny LLMLingua-2 compressor, with `settings` on top.
  */
-export async function startTestMlService(settings: Record<string, string> = {}): Promise<RunningMlService> {
-  const service = await startMlService({
-    ML_CLASSIFIER_BACKEND: 'embedding',
-    ML_CLASSIFIER_MODEL: bundledMiniLM(),
-    ML_COMPRESSOR_BACKEND: 'llmlingua2',
-    ML_COMPRESSOR_MODEL: tinyModels().llmlingua2,
-    ...settings,
-  });
+export async function startTestMlService(
+  settings: Record<string, string> = {},
+  serving: MlServing = 'process',
+): Promise<RunningMlService> {
+  const service = await startMlService(
+    {
+      ML_CLASSIFIER_BACKEND: 'embedding',
+      ML_CLASSIFIER_MODEL: bundledMiniLM(),
+      ML_COMPRESSOR_BACKEND: 'llmlingua2',
+      ML_COMPRESSOR_MODEL: tinyModels().llmlingua2,
+      ...settings,
+    },
+    serving,
+  );
   await service.ready();
   return service;
 }

@@ -14,12 +14,12 @@ from .settings import Settings
 EXIT_CONFIG = 78
 
 
-def describe(error: ValidationError) -> str:
+def describe(error: ValidationError, prefix: str = "ML_") -> str:
     """One line per problem, named by its environment variable; never the rejected value."""
     lines = []
     for issue in error.errors(include_input=False, include_url=False):
         message = issue["msg"].removeprefix("Value error, ")
-        names = "ML_" + ".".join(str(part) for part in issue["loc"]).upper()
+        names = prefix + ".".join(str(part) for part in issue["loc"]).upper()
         lines.append(f"{names}: {message}" if issue["loc"] else message)
     return "\n".join(lines)
 

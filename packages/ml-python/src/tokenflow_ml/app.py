@@ -2,7 +2,7 @@
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, TypeVar
 
@@ -13,18 +13,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from . import __version__
 from .access_log import RequestIdMiddleware
-from .batching import Batcher, BatchStats
 from .body_limit import BodyLimitMiddleware
-from .classification import Classifier, ClassifyCall, Scores
+from .classification import ClassifyCall
 from .client_gone import ClientGone, unless_client_leaves
-from .compression import Compressor, UnsupportedOption, create_compressor
-from .inference_pool import Busy, InferencePool
-from .local_generation import LocalGenerator
-from .local_model import LOCAL_MODEL_ID
+from .compression import UnsupportedOption
+from .inference_pool import Busy
+from .local_models import LocalModels
 from .metrics import Endpoint, ServiceMetrics, estimate_tokens, model_label
-from .model_slots import ModelSlot, NotReady, load_in_background
+from .model_access import Models
+from .model_slots import NotReady
 from .openai_api import openai_error, openai_router
-from .routing.serving import create_classifier
 from .schemas import (
     ClassifyRequest,
     ClassifyResponse,
@@ -32,7 +30,6 @@ from .schemas import (
     CompressResponse,
     ErrorBody,
     Label,
-    QueueStatus,
     Readiness,
 )
 from .service_token import ServiceTokenMiddleware
@@ -59,65 +56,20 @@ def _describe_validation(error: RequestValidationError) -> str:
 
 
 def create_app(
-    settings: Settings | None = None, *, span_exporter: "SpanExporter | None" = None
+    settings: Settings | None = None,
+    *,
+    models: Models | None = None,
+    span_exporter: "SpanExporter | None" = None,
 ) -> FastAPI:
-    """The service; `span_exporter` turns tracing on with it (tests), else the OTEL_* env does."""
+    """The service over `models` (this process's by default).
+
+    `span_exporter` turns tracing on with it (tests), else the OTEL_* env does.
+    """
     settings = settings or Settings()
-
-    classifier: ModelSlot[Classifier] = ModelSlot(
-        name="classifier",
-        backend=settings.classifier_backend,
-        model=settings.classifier_model_id(),
-        loader=lambda: create_classifier(settings),
-    )
-    compressor: ModelSlot[Compressor] = ModelSlot(
-        name="compressor",
-        backend=settings.compressor_backend,
-        model=settings.compressor_model_id(),
-        loader=lambda: create_compressor(
-            settings.compressor_backend,
-            settings.compressor_model_id(),
-            settings.device,
-            settings.compressor_runtime,
-            settings.torch_threads,
-        ),
-    )
-    slots: list[ModelSlot] = [classifier, compressor]
-    generator: ModelSlot[LocalGenerator] = ModelSlot(
-        name="generator",
-        backend="transformers",
-        model=settings.generator_model_id(),
-        loader=lambda: LocalGenerator(
-            settings.generator_model_id(), LOCAL_MODEL_ID, settings.device
-        ),
-    )
-    if settings.generator_enabled:
-        slots.append(generator)
+    models = models or LocalModels(settings)
     metrics_registry = CollectorRegistry()
-    pool = InferencePool(settings.workers, settings.max_queue, settings.max_queue_wait_s)
-
-    def classify_batch(calls: list[ClassifyCall]) -> list[Scores]:
-        return classifier.get().classify_batch(calls)
-
-    classifier_tag = model_label(classifier.model)
-
-    def batch_done(stats: BatchStats) -> None:
-        metrics.batch_size.labels("classify").observe(stats.size)
-        metrics.inference_seconds.labels("classify", classifier_tag).observe(stats.seconds)
-        for wait in stats.waits:
-            metrics.queue_wait_seconds.labels("classify").observe(wait)
-
-    # Classification has its own thread and queue, and batches: compression (pool) cannot
-    # hold it up, and concurrent prompts share one encoder pass.
-    classifying = Batcher(
-        "classify",
-        classify_batch,
-        max_batch=settings.classify_max_batch,
-        max_pending=settings.classify_max_queue,
-        max_wait_s=settings.max_queue_wait_s,
-        on_batch=batch_done,
-    )
-    metrics = ServiceMetrics(metrics_registry, [pool, classifying], slots)
+    metrics = ServiceMetrics(metrics_registry, models.queues, models.slots)
+    models.observe(metrics)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -125,10 +77,9 @@ def create_app(
 
         # Explicit, so several services on one machine do not oversubscribe the cores.
         torch.set_num_threads(settings.torch_threads)
-        load_in_background(slots)
+        models.start()
         yield
-        pool.shutdown()
-        classifying.shutdown()
+        models.shutdown()
         shutdown_tracing(app)
 
     app = FastAPI(
@@ -190,10 +141,10 @@ def create_app(
     def scrape() -> Response:
         return Response(generate_latest(metrics_registry), media_type=CONTENT_TYPE_LATEST)
 
-    if settings.generator_enabled:
+    if models.generator is not None:
         app.include_router(
             openai_router(
-                generator,
+                models.generator,
                 concurrency=settings.generation_concurrency,
                 wait_s=settings.generation_wait_s,
                 default_max_tokens=settings.generation_default_max_tokens,
@@ -213,64 +164,42 @@ def create_app(
         return {"status": "ok", "version": __version__, "uptime_s": time.monotonic() - started}
 
     @app.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
-    def readyz() -> JSONResponse:
+    async def readyz() -> JSONResponse:
+        report = await models.report()
+        ready = all(model.status == "ready" for model in report.models.values())
         readiness = Readiness(
-            ready=all(slot.status == "ready" for slot in slots),
-            models={slot.name: slot.describe() for slot in slots},
-            queues={
-                "classify": QueueStatus(
-                    max_batch=classifying.max_batch,
-                    max_waiting=classifying.max_pending,
-                    waiting=classifying.waiting,
-                    running=classifying.running,
-                ),
-                "compress": QueueStatus(
-                    max_batch=1,
-                    max_waiting=settings.max_queue,
-                    waiting=pool.waiting,
-                    running=pool.running,
-                ),
-            },
+            ready=ready, models=report.models, queues=report.queues, replicas=report.replicas
         )
-        return JSONResponse(readiness.model_dump(), status_code=200 if readiness.ready else 503)
+        # `replicas` only where there are replicas (Ray Serve).
+        body = readiness.model_dump(exclude={"replicas"} if report.replicas is None else None)
+        return JSONResponse(body, status_code=200 if ready else 503)
 
-    async def infer(endpoint: Endpoint, tag: str, fn: Callable[[], T]) -> T:
-        """Runs `fn` on the pool, timing the model's own work (queue wait excluded)."""
-
-        def timed() -> T:
-            started_at = time.perf_counter()
-            try:
-                return fn()
-            finally:
-                elapsed = time.perf_counter() - started_at
-                metrics.inference_seconds.labels(endpoint, tag).observe(elapsed)
-
+    async def counting_refusals(endpoint: Endpoint, work: Awaitable[T]) -> T:
         try:
-            return await pool.run(timed)
+            return await work
         except Busy as error:
             metrics.busy_rejections.labels(endpoint, error.reason).inc()
             raise
 
     @app.post("/classify", responses=responses)
     async def classify(request: ClassifyRequest, http: Request) -> ClassifyResponse:
-        model = classifier.get()
-        tag = classifier_tag  # in the span, the metric and the log
         started_at = time.perf_counter()
         input_tokens = estimate_tokens(request.prompt)
-        attributes = {
-            "tokenflow.model": tag,
-            "tokenflow.backend": model.backend,
-            "tokenflow.input_tokens": input_tokens,
-        }
         call = ClassifyCall(request.prompt, request.possible_categories, request.multi_label)
-        with tracer.start_as_current_span("classify", attributes=attributes):
-            try:
-                labels = await unless_client_leaves(http, classifying.submit(call))
-            except Busy as error:
-                metrics.busy_rejections.labels("classify", error.reason).inc()
-                raise
+        with tracer.start_as_current_span("classify") as span:
+            done = await counting_refusals(
+                "classify", unless_client_leaves(http, models.classify(call))
+            )
+            tag = model_label(done.model)  # in the span, the metric and the log
+            span.set_attributes(
+                {
+                    "tokenflow.model": tag,
+                    "tokenflow.backend": done.backend,
+                    "tokenflow.input_tokens": input_tokens,
+                }
+            )
         metrics.input_tokens.labels("classify").inc(input_tokens)
-        top, confidence = labels[0]
+        top, confidence = done.labels[0]
         elapsed_ms = round((time.perf_counter() - started_at) * 1000, 2)
         # The category and its score are safe to log; the prompt never is.
         log.info(
@@ -284,27 +213,27 @@ def create_app(
             },
         )
         return ClassifyResponse(
-            labels=[Label(label=label, score=score) for label, score in labels],
+            labels=[Label(label=label, score=score) for label, score in done.labels],
             top_category=top,
             confidence=confidence,
-            backend=model.backend,
-            model=model.model,
+            backend=done.backend,
+            model=done.model,
             elapsed_ms=elapsed_ms,
         )
 
     @app.post("/compress", responses=responses)
-    async def compress(request: CompressRequest) -> CompressResponse:
-        model = compressor.get()
-        tag = model_label(model.model)
+    async def compress(request: CompressRequest, http: Request) -> CompressResponse:
         started_at = time.perf_counter()
-        attributes = {
-            "tokenflow.model": tag,
-            "tokenflow.backend": model.method,
-        }
-        with tracer.start_as_current_span("compress", attributes=attributes) as span:
-            result = await infer("compress", tag, lambda: model.compress(request))
+        with tracer.start_as_current_span("compress") as span:
+            done = await counting_refusals(
+                "compress", unless_client_leaves(http, models.compress(request))
+            )
+            result = done.result
+            tag = model_label(done.model)
             span.set_attributes(
                 {
+                    "tokenflow.model": tag,
+                    "tokenflow.backend": done.method,
                     "tokenflow.input_tokens": result.origin_tokens,
                     "tokenflow.output_tokens": result.compressed_tokens,
                 }
@@ -328,8 +257,8 @@ def create_app(
             compressed_tokens=result.compressed_tokens,
             ratio=round(ratio, 4),
             saving_percent=round((1 - ratio) * 100, 2),
-            method=model.method,
-            model=model.model,
+            method=done.method,
+            model=done.model,
             elapsed_ms=elapsed_ms,
         )
 

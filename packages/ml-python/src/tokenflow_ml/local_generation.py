@@ -3,6 +3,7 @@
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 # What generate() takes from the tokenizer's output.
 MODEL_INPUTS = ("input_ids", "attention_mask")
@@ -41,6 +42,21 @@ class GenerationResult:
     def final_reason(self) -> str:
         # A stop string found in the last allowed token is still a stop, not a cut.
         return "stop" if self.stop_hit else self.finish_reason
+
+
+class ChatModel(Protocol):
+    """What /v1 needs of a chat model: LocalGenerator here, or a Ray Serve replica's proxy."""
+
+    model: str
+    model_id: str
+
+    def generate(
+        self, request: GenerationRequest, cancel: threading.Event
+    ) -> tuple[Iterator[str], GenerationResult, "Joinable"]: ...
+
+
+class Joinable(Protocol):
+    def join(self, timeout: float | None = None) -> None: ...
 
 
 class LocalGenerator:

@@ -13,10 +13,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from opentelemetry import trace
 
-from .local_generation import ContextTooLong, GenerationRequest, LocalGenerator, UnusableStop
+from .local_generation import ContextTooLong, GenerationRequest, UnusableStop
 from .local_model import LOCAL_MODEL_ID
 from .metrics import ServiceMetrics, model_label
-from .model_slots import ModelSlot, NotReady
+from .model_access import GeneratorSource
+from .model_slots import NotReady
 from .openai_schemas import ChatCompletionRequest
 
 log = logging.getLogger("tokenflow_ml.generation")
@@ -43,7 +44,7 @@ def openai_error(status: int, message: str, kind: str, code: str, headers=None) 
 
 
 def openai_router(
-    slot: ModelSlot[LocalGenerator],
+    slot: GeneratorSource,
     *,
     concurrency: int,
     wait_s: float,
@@ -104,6 +105,12 @@ def openai_router(
         try:
             # Tokenizing a long prompt takes a while: not on the event loop.
             pieces, result, thread = await asyncio.to_thread(generator.generate, job, cancel)
+        except NotReady as error:  # a Ray Serve replica still loading, or failed
+            gate.release()
+            metrics.generations_in_flight.dec()
+            span.set_status(trace.StatusCode.ERROR, "model_not_ready")
+            span.end()
+            return openai_error(503, str(error), "server_error", "model_not_ready")
         except ContextTooLong as error:
             return refuse(400, str(error), "context_length_exceeded")
         except UnusableStop as error:

@@ -137,11 +137,22 @@ class QueueStatus(BaseModel):
     running: int
 
 
+class ReplicaStatus(BaseModel):
+    """One Ray Serve deployment (ML_SERVING=ray): its state and its replicas by state."""
+
+    status: str = Field(description="Ray Serve's deployment status, e.g. HEALTHY, UPDATING")
+    replicas: dict[str, int] = Field(description="Replicas by state, e.g. {RUNNING: 2}")
+    message: str = ""
+
+
 class Readiness(BaseModel):
     ready: bool
     models: dict[str, ModelStatus]
     queues: dict[str, QueueStatus] = Field(
         default_factory=dict, description="`classify` (batched) and `compress`."
+    )
+    replicas: dict[str, ReplicaStatus] | None = Field(
+        default=None, description="Only on Ray Serve: each deployment and its replicas."
     )
 
 

@@ -1,0 +1,168 @@
+// The ML service on Ray Serve (`npm run ml:ray`): a single-node cluster, two classifier
+// replicas, the gateway in front with only ML_SERVICE_URL changed. The classify, compress
+// and selectModel suites are the ones the one-process service passes.
+import { execFileSync } from 'node:child_process';
+import { startTestMlService } from '@tokenflow/server/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isTokenFlowError } from './index.ts';
+import { describeClassifyAndCompress } from './test/ml-suite.ts';
+import { describeSelectModel } from './test/select-model-suite.ts';
+import { type MlStack, startMlStack } from './test/stack.ts';
+
+describeClassifyAndCompress('ray');
+describeSelectModel('ray');
+
+/** The pids of a deployment's replicas in the cluster started by `launcher`. */
+function replicaPids(launcher: number, deployment: string): number[] {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/))
+    .filter((match) => match !== null)
+    .map(([, pid, ppid, args]) => ({ pid: Number(pid), ppid: Number(ppid), args: args ?? '' }));
+  // Replicas are children of the raylet, which is a child of the launcher.
+  const raylets = new Set(rows.filter((r) => r.ppid === launcher && /raylet/.test(r.args)).map((r) => r.pid));
+  return rows
+    .filter((r) => raylets.has(r.ppid) && r.args.includes(`ServeReplica:tokenflow-ml:${deployment}`))
+    .map((r) => r.pid);
+}
+
+async function replicasRunning(mlUrl: string, deployment: string): Promise<number> {
+  const readiness = (await (await fetch(`${mlUrl}/readyz`)).json()) as {
+    replicas?: Record<string, { replicas: Record<string, number> }>;
+  };
+  return readiness.replicas?.[deployment]?.replicas.RUNNING ?? 0;
+}
+
+/** Ray starts replicas one by one: the service is ready with one, the layout complete later. */
+async function untilRunning(mlUrl: string, deployment: string, count: number, timeoutMs = 90_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let running = await replicasRunning(mlUrl, deployment);
+  while (running < count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    running = await replicasRunning(mlUrl, deployment);
+  }
+  return running;
+}
+
+describe('on Ray Serve, when a classifier replica is killed mid-load', () => {
+  let stack: MlStack;
+
+  beforeAll(async () => {
+    // The defaults: two replicas take 16 classifications each at once, 128 more may wait.
+    stack = await startMlStack(startTestMlService({}, 'ray'));
+  }, 300_000);
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('is ready as soon as each model has a replica that can answer', async () => {
+    const readiness = await (await fetch(`${stack.ml.url}/readyz`)).json();
+    expect(readiness.ready).toBe(true);
+    expect(readiness.replicas.classifier.replicas.RUNNING).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports each deployment and its replicas in /readyz', { timeout: 120_000 }, async () => {
+    expect(await untilRunning(stack.ml.url, 'classifier', 2)).toBe(2);
+    const readiness = await (await fetch(`${stack.ml.url}/readyz`)).json();
+
+    expect(readiness).toMatchObject({
+      ready: true,
+      models: { classifier: { status: 'ready' }, compressor: { status: 'ready' } },
+      replicas: {
+        classifier: { status: 'HEALTHY', replicas: { RUNNING: 2 } },
+        compressor: { status: 'HEALTHY', replicas: { RUNNING: 1 } },
+      },
+    });
+  });
+
+  it('loses no request: each is answered or refused with SERVICE_UNAVAILABLE, none hangs', async () => {
+    const victims = replicaPids(stack.ml.process.pid as number, 'classifier');
+    expect(victims).toHaveLength(2);
+    const total = 96;
+    let next = 0;
+    let done = 0;
+    const outcomes: string[] = [];
+    let killed = false;
+    const worker = async () => {
+      while (next < total) {
+        const i = next++;
+        const call = stack.client.classify.mutate({ prompt: `Request ${i}: write a SQL query that counts orders.` });
+        const hung = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('hung')), 30_000));
+        try {
+          await Promise.race([call, hung]);
+          outcomes.push('ok');
+        } catch (error) {
+          outcomes.push(isTokenFlowError(error) ? (error.data?.code ?? 'unknown') : String(error));
+        }
+        done += 1;
+        if (done === 16 && !killed) {
+          killed = true;
+          process.kill(victims[0] as number, 'SIGKILL'); // as a crash would, mid-load
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+
+    expect(killed).toBe(true);
+    expect(outcomes).toHaveLength(total);
+    expect(outcomes.filter((o) => o !== 'ok' && o !== 'SERVICE_UNAVAILABLE')).toEqual([]);
+    // The survivor carries the load: most requests are served, not refused.
+    expect(outcomes.filter((o) => o === 'ok').length).toBeGreaterThan(total / 2);
+    // And the next request is served at once: the gateway's breaker did not open.
+    await expect(stack.client.classify.mutate({ prompt: 'Write a haiku about autumn.' })).resolves.toMatchObject({
+      topCategory: 'creative',
+    });
+  }, 120_000);
+
+  it('gets the killed replica back: Ray starts a new one', async () => {
+    expect(await untilRunning(stack.ml.url, 'classifier', 2)).toBe(2);
+  }, 120_000);
+});
+
+describe('on Ray Serve, past capacity', () => {
+  let stack: MlStack;
+
+  beforeAll(async () => {
+    // One replica takes 16 classifications at once (two batches of 8); 4 more may wait.
+    stack = await startMlStack(
+      startTestMlService({ ML_RAY_CLASSIFIER_REPLICAS: '1', ML_CLASSIFY_MAX_QUEUE: '4' }, 'ray'),
+    );
+  }, 300_000);
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('refuses past its queue at once with Retry-After, and the gateway keeps serving', async () => {
+    const burst = await Promise.all(
+      Array.from({ length: 120 }, async (_, i) => {
+        const response = await fetch(`${stack.ml.url}/classify`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ prompt: `Burst ${i}: summarise this paragraph in one line.` }),
+        });
+        await response.arrayBuffer();
+        return `${response.status} ${response.headers.get('retry-after') ?? ''}`.trim();
+      }),
+    );
+
+    expect(new Set(burst)).toEqual(new Set(['200', '503 1']));
+    expect(burst.filter((b) => b === '200').length).toBeGreaterThanOrEqual(16);
+
+    // The same burst through the gateway: shed load, never a failure that opens its breaker.
+    const throughGateway = await Promise.all(
+      Array.from({ length: 120 }, (_, i) =>
+        stack.client.classify.mutate({ prompt: `Gateway burst ${i}: translate this to French.` }).then(
+          () => 'ok',
+          (error: unknown) => (isTokenFlowError(error) ? (error.data?.code ?? 'unknown') : String(error)),
+        ),
+      ),
+    );
+    expect(throughGateway.filter((o) => o !== 'ok' && o !== 'SERVICE_UNAVAILABLE')).toEqual([]);
+    await expect(stack.client.classify.mutate({ prompt: 'Write a haiku about autumn.' })).resolves.toMatchObject({
+      topCategory: 'creative',
+    });
+  }, 60_000);
+});

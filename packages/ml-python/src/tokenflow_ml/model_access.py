@@ -1,0 +1,67 @@
+"""What the HTTP routes need from the models, wherever the models run.
+
+`LocalModels` (local_models.py) runs them in this process; `RemoteModels`
+(ray_serve/remote_models.py) calls Ray Serve deployments that hold them. The
+routes, their validation, errors and metrics stay the same either way, so the
+HTTP API is exactly the same in both modes.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from .classification import ClassifyCall, Scores
+from .compression import Compression
+from .local_generation import ChatModel
+from .metrics import ServiceMetrics, WorkQueue
+from .model_slots import ModelSlot
+from .schemas import CompressRequest, ModelStatus, QueueStatus, ReplicaStatus
+
+
+@dataclass(frozen=True)
+class Classified:
+    labels: Scores
+    backend: str
+    model: str
+
+
+@dataclass(frozen=True)
+class Compressed:
+    result: Compression
+    method: str
+    model: str
+
+
+@dataclass(frozen=True)
+class ModelsReport:
+    """The models' half of /readyz."""
+
+    models: dict[str, ModelStatus]
+    queues: dict[str, QueueStatus]
+    replicas: dict[str, ReplicaStatus] | None = None
+
+
+class GeneratorSource(Protocol):
+    """The local chat model, as /v1 gets it (a ModelSlot in this process)."""
+
+    def get(self) -> ChatModel: ...
+
+
+class Models(Protocol):
+    #: Read by the metrics at scrape time; empty where the models run elsewhere.
+    queues: Sequence[WorkQueue]
+    slots: Sequence[ModelSlot]
+    generator: GeneratorSource | None
+
+    def observe(self, metrics: ServiceMetrics) -> None:
+        """Called once the metrics exist: batch sizes, waits and model times go there."""
+
+    def start(self) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+    async def classify(self, call: ClassifyCall) -> Classified: ...
+
+    async def compress(self, request: CompressRequest) -> Compressed: ...
+
+    async def report(self) -> ModelsReport: ...
