@@ -33,6 +33,7 @@ const services = [
     command: venvPython,
     args: ['-m', onRay ? 'tokenflow_ml.ray_serve' : 'tokenflow_ml'],
     cwd: mlDir,
+    group: onRay,
   },
   {
     name: 'gateway',
@@ -50,7 +51,14 @@ let failed = false;
 const killAfterMs = Number(env.SHUTDOWN_GRACE_MS ?? 10_000) + 5_000;
 const children = services.map((service) => {
   const prefix = paint(service.color, `${service.name.padEnd(width)} |`);
-  const child = spawn(service.command, service.args, { cwd: service.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(service.command, service.args, {
+    cwd: service.cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // On Ray Serve the cluster's processes (GCS, raylet) join this group: a forced stop
+    // kills the group, so nothing of the cluster outlives `npm run ml:ray`.
+    detached: Boolean(service.group),
+  });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
       // A traceback comes out as several lines: each gets the service's prefix.
@@ -72,7 +80,8 @@ const children = services.map((service) => {
   return child;
 });
 
-async function waitUntilUp(url, timeoutMs = 120_000) {
+// On Ray Serve every deployment loads its model before the API answers.
+async function waitUntilUp(url, timeoutMs = onRay ? 300_000 : 120_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !stopping) {
     try {
@@ -94,7 +103,10 @@ function stopAll(reason, exitCode) {
   );
   for (const child of alive) child.kill('SIGTERM');
   const force = setTimeout(() => {
-    for (const child of alive) child.kill('SIGKILL');
+    for (const child of alive) {
+      if (child.spawnargs.includes('tokenflow_ml.ray_serve')) process.kill(-child.pid, 'SIGKILL');
+      else child.kill('SIGKILL');
+    }
   }, killAfterMs);
   Promise.all(alive.map((child) => new Promise((resolve) => child.once('close', resolve)))).then(() => {
     clearTimeout(force);
@@ -125,7 +137,7 @@ if (mlUp && gatewayUp) {
   );
   reportReadiness(`${gatewayUrl}/readyz`);
 } else if (!stopping) {
-  stopAll('a service did not come up within 2 minutes', 1);
+  stopAll(`a service did not come up within ${onRay ? 5 : 2} minutes`, 1);
 }
 
 /** Says once when every model has loaded, or what is still missing after a while. */

@@ -2,8 +2,9 @@
 
 import pytest
 from pydantic import ValidationError
+from ray.serve import Application
 
-from tokenflow_ml.ray_serve.application import replica_settings
+from tokenflow_ml.ray_serve.application import from_environment, replica_settings
 from tokenflow_ml.ray_serve.options import RayOptions
 from tokenflow_ml.settings import Settings
 
@@ -33,10 +34,17 @@ def test_a_maximum_below_the_minimum_is_refused_by_name(monkeypatch):
 
 def test_model_replicas_get_no_token_and_one_torch_thread(monkeypatch):
     monkeypatch.delenv("ML_TORCH_THREADS", raising=False)
-    settings = Settings(service_token="a-token-long-enough-for-the-rule-0123456789")
-    replica = replica_settings(settings)
+    monkeypatch.setenv("ML_SERVICE_TOKEN", "a-token-long-enough-for-the-rule-0123456789")
+    replica = replica_settings(Settings())
     assert replica.service_token is None
     assert replica.torch_threads == 1
-    # What the caller set wins.
-    monkeypatch.setenv("ML_TORCH_THREADS", "2")
-    assert replica_settings(Settings(torch_threads=2)).torch_threads == 2
+
+
+def test_torch_threads_set_in_the_environment_win(monkeypatch):
+    monkeypatch.setenv("ML_TORCH_THREADS", "3")
+    assert replica_settings(Settings()).torch_threads == 3
+
+
+def test_a_queue_of_none_still_builds_since_ray_takes_no_zero(monkeypatch):
+    monkeypatch.setenv("ML_MAX_QUEUE", "0")
+    assert isinstance(from_environment(), Application)

@@ -105,8 +105,9 @@ export async function startMlService(
     }
     throw new Error(`the ML service did not answer ${path} in time`);
   };
-  // On Ray Serve the routes exist only once every deployment's replicas have loaded.
-  await poll('/healthz', (r) => r.ok, ray ? 180_000 : 60_000);
+  // A test run that ends without closing it (a crash, Ctrl-C) leaves no cluster behind.
+  const leaveNothing = () => killTree(child.pid as number);
+  if (ray) process.once('exit', leaveNothing);
   const stop = async (signal: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = once(child, 'exit');
@@ -116,8 +117,18 @@ export async function startMlService(
       await exited;
     }
     // Whatever of the cluster outlived a clean stop goes too.
-    if (ray) killGroup(child.pid as number);
+    if (ray) {
+      killGroup(child.pid as number);
+      process.off('exit', leaveNothing);
+    }
   };
+  try {
+    // On Ray Serve the routes exist only once every deployment has a replica loaded.
+    await poll('/healthz', (r) => r.ok, ray ? 180_000 : 60_000);
+  } catch (error) {
+    await stop('SIGKILL');
+    throw error;
+  }
   return {
     url,
     process: child,
@@ -176,6 +187,11 @@ export async function startTestMlService(
     },
     serving,
   );
-  await service.ready();
+  try {
+    await service.ready();
+  } catch (error) {
+    await service.kill(); // a service that never got ready must not outlive the test
+    throw error;
+  }
   return service;
 }

@@ -6,7 +6,7 @@ import { isTokenFlowError, type TokenFlowClient, type TokenFlowError } from '../
 import { type MlStack, startMlStack } from './stack.ts';
 
 const DEFAULTS = ['code', 'creative', 'function-calling', 'general', 'reasoning', 'text-to-text'];
-export const NOTES =
+const NOTES =
   'The team met on Monday to review the Q3 budget of 48,500 dollars. Revenue grew 12 percent. ' +
   'Action items: Alice owns the launch plan, Bob reviews the contract by Friday. ';
 

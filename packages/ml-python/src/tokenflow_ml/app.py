@@ -18,10 +18,10 @@ from .classification import ClassifyCall
 from .client_gone import ClientGone, unless_client_leaves
 from .compression import UnsupportedOption
 from .inference_pool import Busy
-from .local_models import LocalModels
 from .metrics import Endpoint, ServiceMetrics, estimate_tokens, model_label
 from .model_access import Models
 from .model_slots import NotReady
+from .models_in_process import InProcessModels
 from .openai_api import openai_error, openai_router
 from .schemas import (
     ClassifyRequest,
@@ -66,17 +66,13 @@ def create_app(
     `span_exporter` turns tracing on with it (tests), else the OTEL_* env does.
     """
     settings = settings or Settings()
-    models = models or LocalModels(settings)
+    models = models or InProcessModels(settings)
     metrics_registry = CollectorRegistry()
     metrics = ServiceMetrics(metrics_registry, models.queues, models.slots)
     models.observe(metrics)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        import torch
-
-        # Explicit, so several services on one machine do not oversubscribe the cores.
-        torch.set_num_threads(settings.torch_threads)
         models.start()
         yield
         models.shutdown()
@@ -145,7 +141,7 @@ def create_app(
         app.include_router(
             openai_router(
                 models.generator,
-                concurrency=settings.generation_concurrency,
+                concurrency=models.generation_slots,
                 wait_s=settings.generation_wait_s,
                 default_max_tokens=settings.generation_default_max_tokens,
                 metrics=metrics,
@@ -183,23 +179,22 @@ def create_app(
 
     @app.post("/classify", responses=responses)
     async def classify(request: ClassifyRequest, http: Request) -> ClassifyResponse:
+        model = models.identity("classifier")
+        tag = model_label(model.model)  # in the span, the metric and the log
         started_at = time.perf_counter()
         input_tokens = estimate_tokens(request.prompt)
+        attributes = {
+            "tokenflow.model": tag,
+            "tokenflow.backend": model.backend,
+            "tokenflow.input_tokens": input_tokens,
+        }
         call = ClassifyCall(request.prompt, request.possible_categories, request.multi_label)
-        with tracer.start_as_current_span("classify") as span:
-            done = await counting_refusals(
+        with tracer.start_as_current_span("classify", attributes=attributes):
+            labels = await counting_refusals(
                 "classify", unless_client_leaves(http, models.classify(call))
             )
-            tag = model_label(done.model)  # in the span, the metric and the log
-            span.set_attributes(
-                {
-                    "tokenflow.model": tag,
-                    "tokenflow.backend": done.backend,
-                    "tokenflow.input_tokens": input_tokens,
-                }
-            )
         metrics.input_tokens.labels("classify").inc(input_tokens)
-        top, confidence = done.labels[0]
+        top, confidence = labels[0]
         elapsed_ms = round((time.perf_counter() - started_at) * 1000, 2)
         # The category and its score are safe to log; the prompt never is.
         log.info(
@@ -213,27 +208,24 @@ def create_app(
             },
         )
         return ClassifyResponse(
-            labels=[Label(label=label, score=score) for label, score in done.labels],
+            labels=[Label(label=label, score=score) for label, score in labels],
             top_category=top,
             confidence=confidence,
-            backend=done.backend,
-            model=done.model,
+            backend=model.backend,
+            model=model.model,
             elapsed_ms=elapsed_ms,
         )
 
     @app.post("/compress", responses=responses)
-    async def compress(request: CompressRequest, http: Request) -> CompressResponse:
+    async def compress(request: CompressRequest) -> CompressResponse:
+        model = models.identity("compressor")
+        tag = model_label(model.model)
         started_at = time.perf_counter()
-        with tracer.start_as_current_span("compress") as span:
-            done = await counting_refusals(
-                "compress", unless_client_leaves(http, models.compress(request))
-            )
-            result = done.result
-            tag = model_label(done.model)
+        attributes = {"tokenflow.model": tag, "tokenflow.backend": model.backend}
+        with tracer.start_as_current_span("compress", attributes=attributes) as span:
+            result = await counting_refusals("compress", models.compress(request))
             span.set_attributes(
                 {
-                    "tokenflow.model": tag,
-                    "tokenflow.backend": done.method,
                     "tokenflow.input_tokens": result.origin_tokens,
                     "tokenflow.output_tokens": result.compressed_tokens,
                 }
@@ -257,8 +249,8 @@ def create_app(
             compressed_tokens=result.compressed_tokens,
             ratio=round(ratio, 4),
             saving_percent=round((1 - ratio) * 100, 2),
-            method=done.method,
-            model=done.model,
+            method=model.backend,
+            model=model.model,
             elapsed_ms=elapsed_ms,
         )
 

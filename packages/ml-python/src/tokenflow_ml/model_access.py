@@ -1,6 +1,6 @@
 """What the HTTP routes need from the models, wherever the models run.
 
-`LocalModels` (local_models.py) runs them in this process; `RemoteModels`
+`InProcessModels` (models_in_process.py) runs them in this process; `RemoteModels`
 (ray_serve/remote_models.py) calls Ray Serve deployments that hold them. The
 routes, their validation, errors and metrics stay the same either way, so the
 HTTP API is exactly the same in both modes.
@@ -8,7 +8,7 @@ HTTP API is exactly the same in both modes.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from .classification import ClassifyCall, Scores
 from .compression import Compression
@@ -17,18 +17,14 @@ from .metrics import ServiceMetrics, WorkQueue
 from .model_slots import ModelSlot
 from .schemas import CompressRequest, ModelStatus, QueueStatus, ReplicaStatus
 
+ModelName = Literal["classifier", "compressor"]
+
 
 @dataclass(frozen=True)
-class Classified:
-    labels: Scores
+class ModelIdentity:
+    """What answers: the backend (a compressor's method) and the model id or path."""
+
     backend: str
-    model: str
-
-
-@dataclass(frozen=True)
-class Compressed:
-    result: Compression
-    method: str
     model: str
 
 
@@ -52,6 +48,8 @@ class Models(Protocol):
     queues: Sequence[WorkQueue]
     slots: Sequence[ModelSlot]
     generator: GeneratorSource | None
+    #: Generations /v1 lets run at once (beyond them it answers 503 busy).
+    generation_slots: int
 
     def observe(self, metrics: ServiceMetrics) -> None:
         """Called once the metrics exist: batch sizes, waits and model times go there."""
@@ -60,8 +58,12 @@ class Models(Protocol):
 
     def shutdown(self) -> None: ...
 
-    async def classify(self, call: ClassifyCall) -> Classified: ...
+    def identity(self, name: ModelName) -> ModelIdentity:
+        """Raises NotReady while the model cannot answer (loading, or failed to load)."""
+        ...
 
-    async def compress(self, request: CompressRequest) -> Compressed: ...
+    async def classify(self, call: ClassifyCall) -> Scores: ...
+
+    async def compress(self, request: CompressRequest) -> Compression: ...
 
     async def report(self) -> ModelsReport: ...

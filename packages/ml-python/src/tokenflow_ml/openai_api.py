@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from opentelemetry import trace
 
+from .inference_pool import Busy
 from .local_generation import ContextTooLong, GenerationRequest, UnusableStop
 from .local_model import LOCAL_MODEL_ID
 from .metrics import ServiceMetrics, model_label
@@ -95,28 +96,39 @@ def openai_router(
         )
         started_at = time.perf_counter()
 
-        def refuse(status: int, message: str, code: str) -> JSONResponse:
+        def refuse(
+            status: int, message: str, code: str, kind: str = "invalid_request_error", headers=None
+        ) -> JSONResponse:
+            release(code)
+            return openai_error(status, message, kind, code, headers)
+
+        def release(code: str) -> None:
             gate.release()
             metrics.generations_in_flight.dec()
             span.set_status(trace.StatusCode.ERROR, code)
             span.end()
-            return openai_error(status, message, "invalid_request_error", code)
 
         try:
             # Tokenizing a long prompt takes a while: not on the event loop.
             pieces, result, thread = await asyncio.to_thread(generator.generate, job, cancel)
-        except NotReady as error:  # a Ray Serve replica still loading, or failed
-            gate.release()
-            metrics.generations_in_flight.dec()
-            span.set_status(trace.StatusCode.ERROR, "model_not_ready")
-            span.end()
-            return openai_error(503, str(error), "server_error", "model_not_ready")
+        except NotReady as error:  # a Ray Serve replica still loading, or lost
+            return refuse(503, str(error), "model_not_ready", "server_error")
+        except Busy as error:  # every Ray Serve generator replica is taken
+            metrics.busy.inc()
+            metrics.busy_rejections.labels("chat", error.reason).inc()
+            return refuse(503, str(error), "busy", "server_error", {"Retry-After": "2"})
         except ContextTooLong as error:
             return refuse(400, str(error), "context_length_exceeded")
         except UnusableStop as error:
             return refuse(400, str(error), "invalid_stop")
         except Exception as error:  # a chat template that rejects the messages, say
             return refuse(400, f"{type(error).__name__}: {error}", "invalid_messages")
+        except BaseException:
+            # Cancelled (on Ray Serve the proxy cancels a request whose client left): the
+            # model may still start, so it is told to stop, and the slot is freed.
+            cancel.set()
+            release("cancelled")
+            raise
         decoding_from = time.perf_counter()
 
         async def finish() -> None:

@@ -138,7 +138,7 @@ class QueueStatus(BaseModel):
 
 
 class ReplicaStatus(BaseModel):
-    """One Ray Serve deployment (ML_SERVING=ray): its state and its replicas by state."""
+    """One Ray Serve deployment (`npm run ml:ray`): its state and its replicas by state."""
 
     status: str = Field(description="Ray Serve's deployment status, e.g. HEALTHY, UPDATING")
     replicas: dict[str, int] = Field(description="Replicas by state, e.g. {RUNNING: 2}")

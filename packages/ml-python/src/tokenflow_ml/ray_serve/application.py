@@ -17,10 +17,15 @@ FORWARDED_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "ML_MODELS_DIR", "TIK
 def replica_settings(settings: Settings) -> Settings:
     """What a model replica is given: no secret, one torch thread unless told otherwise."""
     update: dict = {"service_token": None}
-    if "ML_TORCH_THREADS" not in os.environ:
+    if "torch_threads" not in settings.model_fields_set:
         # Replicas share the cores: each taking them all would oversubscribe them.
         update["torch_threads"] = 1
     return settings.model_copy(update=update)
+
+
+def waiting(places: int) -> int:
+    """Ray's max_queued_requests for a queue of `places`: it takes no 0 (ML_MAX_QUEUE=0)."""
+    return max(1, places)
 
 
 def build_application(settings: Settings, options: RayOptions) -> Application:
@@ -29,7 +34,7 @@ def build_application(settings: Settings, options: RayOptions) -> Application:
 
     def placed(deployment, model: str, **extra):
         return deployment.options(
-            autoscaling_config=options.autoscaling_config(model),
+            autoscaling_config=options.autoscaling_config(model, extra["max_ongoing_requests"]),
             ray_actor_options={
                 "num_cpus": options.replica_cpus,
                 "runtime_env": {"env_vars": env},
@@ -39,18 +44,19 @@ def build_application(settings: Settings, options: RayOptions) -> Application:
 
     # A classifier replica runs one batch while the next fills; past that, and past
     # max_queued_requests waiting for a replica, the call is refused at once (503).
+    classifier_ongoing = 2 * settings.classify_max_batch
     classifier = placed(
         ClassifierReplica,
         "classifier",
-        max_ongoing_requests=2 * settings.classify_max_batch,
-        max_queued_requests=settings.classify_max_queue,
-    ).bind(models)
+        max_ongoing_requests=classifier_ongoing,
+        max_queued_requests=waiting(settings.classify_max_queue),
+    ).bind(models, classifier_ongoing)
     # One compression per replica at a time: it uses the replica's threads.
     compressor = placed(
         CompressorReplica,
         "compressor",
         max_ongoing_requests=1,
-        max_queued_requests=settings.max_queue,
+        max_queued_requests=waiting(settings.max_queue),
     ).bind(models)
     generator = None
     if settings.generator_enabled:
@@ -58,13 +64,14 @@ def build_application(settings: Settings, options: RayOptions) -> Application:
             GeneratorReplica,
             "generator",
             max_ongoing_requests=settings.generation_concurrency,
-            max_queued_requests=settings.generation_concurrency,
+            max_queued_requests=waiting(settings.generation_concurrency),
         ).bind(models)
     ingress = Ingress.options(
         num_replicas=options.ingress_replicas,
         ray_actor_options={"num_cpus": 0, "runtime_env": {"env_vars": env}},
     )
-    return ingress.bind(settings, classifier, compressor, generator)
+    _, most_generators = options.replicas("generator")
+    return ingress.bind(settings, most_generators, classifier, compressor, generator)
 
 
 def from_environment(_args: dict | None = None) -> Application:

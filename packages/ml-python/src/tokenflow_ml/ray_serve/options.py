@@ -39,7 +39,8 @@ class RayOptions(BaseSettings):
     target_ongoing_requests: float = Field(
         default=4,
         gt=0,
-        description="Requests per replica the autoscaler aims for (Ray's own default is 2).",
+        description="Classifications per classifier replica the autoscaler aims for; the "
+        "compressor and the generator aim for what one replica runs at once.",
     )
 
     @model_validator(mode="after")
@@ -47,8 +48,10 @@ class RayOptions(BaseSettings):
         for model in MODELS:
             low, high = self.replicas(model)
             if high < low:
-                name = f"ML_RAY_{model.upper()}_MAX_REPLICAS"
-                raise ValueError(f"{name} ({high}) must be at least {name[:-13]}_REPLICAS ({low})")
+                prefix = f"ML_RAY_{model.upper()}"
+                raise ValueError(
+                    f"{prefix}_MAX_REPLICAS ({high}) must be at least {prefix}_REPLICAS ({low})"
+                )
         return self
 
     def replicas(self, model: str) -> tuple[int, int]:
@@ -56,12 +59,16 @@ class RayOptions(BaseSettings):
         low = getattr(self, f"{model}_replicas")
         return low, getattr(self, f"{model}_max_replicas") or low
 
-    def autoscaling_config(self, model: str) -> dict:
-        """Ray scales the deployment between them on requests queued and running per replica."""
+    def autoscaling_config(self, model: str, at_once: int = 1) -> dict:
+        """Ray scales the deployment between them on requests queued and running per replica.
+
+        `at_once`: what one replica of a model other than the classifier runs at a time.
+        """
         low, high = self.replicas(model)
+        target = self.target_ongoing_requests if model == "classifier" else at_once
         return {
             "min_replicas": low,
             "initial_replicas": low,
             "max_replicas": high,
-            "target_ongoing_requests": self.target_ongoing_requests,
+            "target_ongoing_requests": target,
         }

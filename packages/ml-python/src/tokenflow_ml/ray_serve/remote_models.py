@@ -1,35 +1,47 @@
 """`Models` (model_access.py) over Ray Serve deployment handles, for the ingress.
 
 Ray's own failures become the service's usual answers: a full deployment
-queue is Busy (503 with Retry-After, which the gateway's breaker ignores), a
-replica lost with no other to take over is a plain 503; a caller that left
-cancels its request on the replica too.
+queue is Busy (503 with Retry-After, which the gateway's breaker ignores); a
+request whose replica died under it is sent again (classify and compress are
+safe to repeat; Ray's router already re-sends those it can: in the test that
+kills a replica under load none reached this code), and one that still finds
+no replica gets a plain 503; a caller that left cancels its request on the
+replica too.
 """
 
 import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from ray import serve
 from ray.exceptions import RayActorError, RayTaskError
 from ray.serve.exceptions import BackPressureError, DeploymentUnavailableError
 from ray.serve.handle import DeploymentHandle
 
-from ..classification import ClassifyCall
+from ..classification import ClassifyCall, Scores
+from ..compression import Compression
 from ..inference_pool import Busy
 from ..local_generation import GenerationRequest, GenerationResult
 from ..local_model import LOCAL_MODEL_ID
 from ..metrics import ServiceMetrics
-from ..model_access import Classified, Compressed, ModelsReport
+from ..model_access import ModelIdentity, ModelName, ModelsReport
 from ..model_slots import NotReady
 from ..schemas import CompressRequest, ModelStatus, ReplicaStatus
 from ..settings import Settings
-from .deployments import STARTED
-from .options import APP_NAME
+from .generation_stream import Started
 
 log = logging.getLogger("tokenflow_ml.ray")
+
+#: Tries of a request whose replica dies under it: the first and one more.
+ATTEMPTS = 2
+#: How long /readyz reuses Ray's status, and waits for a fresh one.
+STATUS_TTL_S = 1.0
+STATUS_TIMEOUT_S = 2.0
+MESSAGE_CHARS = 300
 
 
 def cause(error: RayTaskError) -> BaseException:
@@ -42,27 +54,33 @@ def plain(state) -> str:
     return str(getattr(state, "value", state))
 
 
+def first_line(message: str) -> str:
+    """Ray's messages can hold a whole traceback (paths, hosts): /readyz shows its start."""
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    return line[:MESSAGE_CHARS]
+
+
 class Lost(NotReady):
-    """The replica died under the request and Ray had no other to send it to."""
+    """The replica died under the request and there was no other to take it."""
 
 
 async def call(name: str, method, *args):
-    """One call to a deployment, its failures turned into the answers the routes give."""
-    response = method.remote(*args)
-    try:
-        return await response
-    except asyncio.CancelledError:
-        response.cancel()  # the client left: the replica drops the work too
-        raise
-    except BackPressureError as error:
-        raise Busy(f"every {name} replica's queue is full ({error})", "queue_full") from None
-    except RayTaskError as error:
-        raise cause(error) from None
-    except (RayActorError, DeploymentUnavailableError) as error:
-        # Ray's router already sends a dead replica's requests to another where it can
-        # (the replica-kill test sees no failure): what reaches here had nowhere to go.
-        log.warning("no %s replica could answer: %s", name, error)
-        raise Lost(f"no {name} replica could answer: {error}", failed=True) from None
+    """One request to a deployment, its failures turned into the answers the routes give."""
+    for attempt in range(1, ATTEMPTS + 1):
+        response = method.remote(*args)
+        try:
+            return await response
+        except asyncio.CancelledError:
+            response.cancel()  # the client left: the replica drops the work too
+            raise
+        except BackPressureError as error:
+            raise Busy(f"every {name} replica's queue is full ({error})", "queue_full") from None
+        except RayTaskError as error:
+            raise cause(error) from None
+        except (RayActorError, DeploymentUnavailableError) as error:
+            log.warning("a %s replica died under a request (try %d): %s", name, attempt, error)
+            last = first_line(str(error))
+    raise Lost(f"no {name} replica could answer: {last}", failed=True)
 
 
 class RemoteGenerator:
@@ -80,28 +98,39 @@ class RemoteGenerator:
         stream = self._handle.generate.remote(request)
         try:
             first = next(stream)
+        except BackPressureError:
+            raise Busy("every generator replica is busy", "queue_full") from None
         except RayTaskError as error:
             raise cause(error) from None
         except (RayActorError, DeploymentUnavailableError) as error:
-            raise Lost(f"the generator replica died: {error}", failed=True) from None
-        assert first == STARTED
-        result = GenerationResult()
+            lost = f"the generator replica died: {first_line(str(error))}"
+            raise Lost(lost, failed=True) from None
+        if not isinstance(first, Started):
+            raise RuntimeError(f"the generator replica sent {type(first).__name__} first")
+        result = GenerationResult(prompt_tokens=first.prompt_tokens)
         pieces: queue.SimpleQueue[str | None] = queue.SimpleQueue()
 
         def relay() -> None:
             try:
-                for item in stream:
-                    if cancel.is_set():
-                        stream.cancel()
-                        result.cancelled = True
-                        result.finish_reason = "cancelled"
-                        return
-                    if isinstance(item, GenerationResult):
-                        result.__dict__.update(item.__dict__)
-                    else:
-                        pieces.put(item)
-            except Exception as error:  # reported to the caller like a failed local run
-                result.error = f"{type(error).__name__}: {error}"
+                if not cancel.is_set():
+                    for item in stream:
+                        if isinstance(item, GenerationResult):
+                            result.__dict__.update(item.__dict__)
+                        else:
+                            pieces.put(item)
+                        if cancel.is_set():
+                            break
+                if cancel.is_set() and not result.completion_tokens:
+                    result.cancelled = True
+                    result.finish_reason = "cancelled"
+                    stream.cancel()
+                    # Until the replica has stopped: the slot is free only then.
+                    for _ in stream:
+                        pass
+            except Exception as error:  # a cancelled stream ends in an error: expected
+                if not result.cancelled:
+                    failure = cause(error) if isinstance(error, RayTaskError) else error
+                    result.error = f"{type(failure).__name__}: {first_line(str(failure))}"
             finally:
                 pieces.put(None)
 
@@ -130,11 +159,11 @@ class RemoteModels:
     def __init__(
         self,
         settings: Settings,
+        generation_replicas: int,
         classifier: DeploymentHandle,
         compressor: DeploymentHandle,
         generator: DeploymentHandle | None,
     ) -> None:
-        self._settings = settings
         self._classifier = classifier
         self._compressor = compressor
         self.generator = (
@@ -142,11 +171,21 @@ class RemoteModels:
             if generator is not None
             else None
         )
+        # /v1's gate admits what all generator replicas can take, not one replica's share.
+        self.generation_slots = settings.generation_concurrency * generation_replicas
         self._identity = {
-            "classifier": (settings.classifier_backend, settings.classifier_model_id()),
-            "compressor": (settings.compressor_backend, settings.compressor_model_id()),
-            "generator": ("transformers", settings.generator_model_id()),
+            "classifier": ModelIdentity(
+                settings.classifier_backend, settings.classifier_model_id()
+            ),
+            "compressor": ModelIdentity(
+                settings.compressor_backend, settings.compressor_model_id()
+            ),
+            "generator": ModelIdentity("transformers", settings.generator_model_id()),
         }
+        # serve.status() is a blocking call to Ray's controller: on a thread of its own,
+        # so a slow controller cannot take the threads /v1 streams on.
+        self._status_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ray-status")
+        self._status: tuple[float, object] | None = None
 
     def observe(self, metrics: ServiceMetrics) -> None:
         # Batch sizes and model times are measured in the replicas: Ray's metrics have them.
@@ -156,39 +195,56 @@ class RemoteModels:
         pass
 
     def shutdown(self) -> None:
-        pass
+        self._status_thread.shutdown(wait=False, cancel_futures=True)
 
-    async def classify(self, call_: ClassifyCall) -> Classified:
-        return await call("classifier", self._classifier.classify, call_)
+    def identity(self, name: ModelName) -> ModelIdentity:
+        # A replica only runs once its model has loaded: nothing to wait for here.
+        return self._identity[name]
 
-    async def compress(self, request: CompressRequest) -> Compressed:
+    async def classify(self, request: ClassifyCall) -> Scores:
+        return await call("classifier", self._classifier.classify, request)
+
+    async def compress(self, request: CompressRequest) -> Compression:
         return await call("compressor", self._compressor.compress, request)
 
+    async def _serve_status(self):
+        now = time.monotonic()
+        if self._status is None or now - self._status[0] > STATUS_TTL_S:
+            loop = asyncio.get_running_loop()
+            fresh = loop.run_in_executor(self._status_thread, serve.status)
+            self._status = (now, await asyncio.wait_for(fresh, STATUS_TIMEOUT_S))
+        return self._status[1]
+
     async def report(self) -> ModelsReport:
-        # serve.status() asks the controller, a blocking call: not on the event loop.
-        status = await asyncio.to_thread(serve.status)
-        app = status.applications.get(APP_NAME)
+        try:
+            status = await self._serve_status()
+        except TimeoutError:
+            status = None
+        app_name = serve.get_replica_context().app_name
+        app = status.applications.get(app_name) if status is not None else None
         deployments = app.deployments if app else {}
         names = ["classifier", "compressor"] + (["generator"] if self.generator else [])
         models: dict[str, ModelStatus] = {}
         replicas: dict[str, ReplicaStatus] = {}
         for name in names:
-            backend, model = self._identity[name]
+            who = self._identity[name]
             deployment = deployments.get(name)
             if deployment is None:
-                models[name] = ModelStatus(status="loading", backend=backend, model=model)
+                error = None if status is not None else "Ray's controller did not answer in time"
+                models[name] = ModelStatus(
+                    status="loading", backend=who.backend, model=who.model, error=error
+                )
                 continue
             states = {plain(state): count for state, count in deployment.replica_states.items()}
             health = plain(deployment.status)
-            replicas[name] = ReplicaStatus(
-                status=health, replicas=states, message=deployment.message
-            )
+            message = first_line(deployment.message or "")
+            replicas[name] = ReplicaStatus(status=health, replicas=states, message=message)
             running = states.get("RUNNING", 0)
             failed = health in ("UNHEALTHY", "DEPLOY_FAILED") and not running
             models[name] = ModelStatus(
                 status="ready" if running else "failed" if failed else "loading",
-                backend=backend,
-                model=model,
-                error=(deployment.message or None) if failed else None,
+                backend=who.backend,
+                model=who.model,
+                error=(message or None) if failed else None,
             )
         return ModelsReport(models=models, queues={}, replicas=replicas)

@@ -5,12 +5,12 @@ import time
 
 from .batching import Batcher, BatchStats
 from .classification import Classifier, ClassifyCall, Scores
-from .compression import Compressor, create_compressor
+from .compression import Compression, Compressor, create_compressor
 from .inference_pool import InferencePool
 from .local_generation import LocalGenerator
 from .local_model import LOCAL_MODEL_ID
 from .metrics import ServiceMetrics, model_label
-from .model_access import Classified, Compressed, ModelsReport
+from .model_access import ModelIdentity, ModelName, ModelsReport
 from .model_slots import ModelSlot, load_in_background
 from .routing.serving import create_classifier
 from .schemas import CompressRequest, QueueStatus
@@ -52,13 +52,14 @@ def generator_slot(settings: Settings) -> ModelSlot[LocalGenerator]:
     )
 
 
-class LocalModels:
+class InProcessModels:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._classifier = classifier_slot(settings)
         self._compressor = compressor_slot(settings)
         self.slots: list[ModelSlot] = [self._classifier, self._compressor]
         self.generator = generator_slot(settings) if settings.generator_enabled else None
+        self.generation_slots = settings.generation_concurrency
         if self.generator is not None:
             self.slots.append(self.generator)
         self._metrics: ServiceMetrics | None = None
@@ -80,6 +81,10 @@ class LocalModels:
         self._metrics = metrics
 
     def start(self) -> None:
+        import torch
+
+        # Explicit, so several services on one machine do not oversubscribe the cores.
+        torch.set_num_threads(self._settings.torch_threads)
         load_in_background(self.slots)
 
     def shutdown(self) -> None:
@@ -96,11 +101,17 @@ class LocalModels:
         for wait in stats.waits:
             self._metrics.queue_wait_seconds.labels("classify").observe(wait)
 
-    async def classify(self, call: ClassifyCall) -> Classified:
-        model = self._classifier.get()
-        return Classified(await self._classifying.submit(call), model.backend, model.model)
+    def identity(self, name: ModelName) -> ModelIdentity:
+        if name == "classifier":
+            classifier = self._classifier.get()
+            return ModelIdentity(classifier.backend, classifier.model)
+        compressor = self._compressor.get()
+        return ModelIdentity(compressor.method, compressor.model)
 
-    async def compress(self, request: CompressRequest) -> Compressed:
+    async def classify(self, call: ClassifyCall) -> Scores:
+        return await self._classifying.submit(call)
+
+    async def compress(self, request: CompressRequest) -> Compression:
         model = self._compressor.get()
         tag = model_label(model.model)
 
@@ -114,7 +125,7 @@ class LocalModels:
                     elapsed = time.perf_counter() - started_at
                     self._metrics.inference_seconds.labels("compress", tag).observe(elapsed)
 
-        return Compressed(await self._pool.run(timed), model.method, model.model)
+        return await self._pool.run(timed)
 
     async def report(self) -> ModelsReport:
         return ModelsReport(
