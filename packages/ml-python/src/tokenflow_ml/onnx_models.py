@@ -6,10 +6,13 @@ Int8 is dynamic quantisation of the matrix products, per channel, unsigned 8-bit
 sides, so no CPU's integer kernels saturate.
 """
 
+import contextlib
+import fcntl
 import hashlib
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 log = logging.getLogger("tokenflow_ml.models")
@@ -80,6 +83,23 @@ def _export(folder: Path, target: Path, head: str, output: str) -> None:
         Path(temporary).unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def _only_process_making(graph: Path) -> Iterator[None]:
+    """Held while one process exports or quantises `graph`; others wait, then reuse it.
+
+    Several processes can load the same model at once (Ray Serve replicas, the compressor
+    sharing the classifier's encoder), and the quantiser writes a fixed side file next to
+    its input (`<name>-inferred.onnx`) that it deletes when done: two at once fail.
+    """
+    graph.parent.mkdir(parents=True, exist_ok=True)
+    with open(graph.with_name(f".{graph.stem}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def onnx_session(
     folder: Path,
     cache_dir: Path,
@@ -94,15 +114,18 @@ def onnx_session(
     import onnxruntime
 
     graph = cache_dir / f"{folder.parent.name}-{folder.name}-{_weights_key(folder)}.onnx"
-    if not graph.exists():
-        log.info("exporting %s to ONNX once (%s)", folder.name, graph)
-        _export(folder, graph, head, output)
-    if quantized:
-        int8 = graph.with_name(f"{graph.stem}-int8.onnx")
-        if not int8.exists():
-            log.info("quantising %s to int8 once (%s)", folder.name, int8)
-            _quantize(graph, int8)
-        graph = int8
+    int8 = graph.with_name(f"{graph.stem}-int8.onnx")
+    wanted = int8 if quantized else graph
+    if not wanted.exists():
+        with _only_process_making(graph):
+            # Checked again: another process may have made them while this one waited.
+            if not graph.exists():
+                log.info("exporting %s to ONNX once (%s)", folder.name, graph)
+                _export(folder, graph, head, output)
+            if quantized and not int8.exists():
+                log.info("quantising %s to int8 once (%s)", folder.name, int8)
+                _quantize(graph, int8)
+    graph = wanted
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
