@@ -99,6 +99,26 @@ def test_refuses_at_once_past_max_pending():
     assert all(3 not in batch for batch in model.batches)
 
 
+def test_callers_that_left_give_their_queue_places_to_new_requests():
+    model = Model()
+
+    async def scenario():
+        batching = batcher(model, max_pending=2)
+        first = await hold(model, batching)
+        gone = [asyncio.ensure_future(batching.submit(n)) for n in (1, 2)]
+        await asyncio.sleep(0.01)
+        for request in gone:
+            request.cancel()
+        await asyncio.sleep(0)
+        taken = asyncio.ensure_future(batching.submit(3))
+        model.release.set()
+        await first
+        return await taken
+
+    assert asyncio.run(scenario()) == 6
+    assert model.batches == [[0], [3]]
+
+
 def test_a_request_whose_caller_left_is_dropped_before_it_costs_compute():
     model = Model()
 

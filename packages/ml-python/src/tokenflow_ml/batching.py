@@ -85,6 +85,9 @@ class Batcher(Generic[In, Out]):
         if self._closed:
             raise Busy(f"the {self.name} queue is shutting down", "queue_full")
         if len(self._pending) >= self.max_pending:
+            # Callers that left still hold places until their turn: free those first.
+            self._pending = deque(job for job in self._pending if not job.future.done())
+        if len(self._pending) >= self.max_pending:
             raise Busy(f"all {self.max_pending} {self.name} queue places are taken", "queue_full")
         loop = asyncio.get_running_loop()
         job: _Job[In, Out] = _Job(item, loop.create_future(), contextvars.copy_context())

@@ -93,7 +93,18 @@ def _only_process_making(graph: Path) -> Iterator[None]:
     """
     graph.parent.mkdir(parents=True, exist_ok=True)
     with open(graph.with_name(f".{graph.stem}.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("waiting for another process to export %s", graph.name)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except OSError as error:  # a file system without locks (NFS mounted nolock)
+            log.warning("cannot lock %s (%s): exporting without the lock", lock.name, error)
+            yield
+            return
+        # Half-written files of a process killed while exporting: never read, only kept.
+        for stale in graph.parent.glob(f".{graph.stem}*.onnx.*"):
+            stale.unlink(missing_ok=True)
         try:
             yield
         finally:

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from ray import serve
@@ -73,29 +74,39 @@ class ClassifierReplica:
 class CompressorReplica:
     def __init__(self, settings: Settings) -> None:
         self._model: Compressor = load(compressor_slot(settings), settings)
+        # Ray frees a cancelled request's place at once, while its compression still
+        # runs: one thread of its own keeps it one compression at a time regardless.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="compress")
 
     async def compress(self, request: CompressRequest) -> Compression:
-        return await asyncio.to_thread(self._model.compress, request)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._worker, self._model.compress, request)
 
 
 @serve.deployment(name="generator")
 class GeneratorReplica:
     def __init__(self, settings: Settings) -> None:
         self._model: LocalGenerator = load(generator_slot(settings), settings)
+        # Ray frees a cancelled request's place at once, while its model thread is still
+        # stopping: these slots are given back only once it has stopped.
+        self._slots = asyncio.Semaphore(settings.generation_concurrency)
 
     async def generate(
         self, job: GenerationRequest
     ) -> AsyncIterator[Started | str | GenerationResult]:
+        await self._slots.acquire()
         cancel = threading.Event()
         setup = asyncio.ensure_future(asyncio.to_thread(self._model.generate, job, cancel))
         try:
             pieces, result, thread = await asyncio.shield(setup)
-        except asyncio.CancelledError:
-            # Cancelled while the prompt was tokenised: the model may start all the same.
+        except BaseException:
+            # Cancelled while the prompt was tokenised (the model may start all the
+            # same), or the caller's error (ContextTooLong): the slot is freed either way.
             cancel.set()
-            with contextlib.suppress(Exception):
-                _, _, thread = await setup
-                await asyncio.to_thread(thread.join)
+            with contextlib.suppress(BaseException):
+                _, _, started = await setup
+                await asyncio.to_thread(started.join)
+            self._slots.release()
             raise
         try:
             yield Started(prompt_tokens=result.prompt_tokens)
@@ -107,7 +118,9 @@ class GeneratorReplica:
             # The caller left (Ray cancels this generator) or it ended: stop the model
             # and free the replica only once it has really stopped.
             cancel.set()
-            await asyncio.shield(asyncio.to_thread(thread.join))
+            stopping = asyncio.ensure_future(asyncio.to_thread(thread.join))
+            stopping.add_done_callback(lambda _: self._slots.release())
+            await asyncio.shield(stopping)
 
 
 @serve.deployment(name="ingress", max_ongoing_requests=1024)

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from ray import serve
-from ray.exceptions import RayActorError, RayTaskError
+from ray.exceptions import RayActorError, RayError, RayTaskError
 from ray.serve.exceptions import BackPressureError, DeploymentUnavailableError
 from ray.serve.handle import DeploymentHandle
 
@@ -45,8 +45,10 @@ MESSAGE_CHARS = 300
 
 
 def cause(error: RayTaskError) -> BaseException:
-    """The replica's own exception (UnsupportedOption, say), not Ray's traceback."""
-    return error.cause if isinstance(error.cause, BaseException) else error
+    """The replica's own exception (UnsupportedOption, say), never Ray's traceback."""
+    if isinstance(error.cause, BaseException):
+        return error.cause
+    return RuntimeError(f"a replica failed: {first_line(str(error))}")
 
 
 def plain(state) -> str:
@@ -102,11 +104,13 @@ class RemoteGenerator:
             raise Busy("every generator replica is busy", "queue_full") from None
         except RayTaskError as error:
             raise cause(error) from None
-        except (RayActorError, DeploymentUnavailableError) as error:
-            lost = f"the generator replica died: {first_line(str(error))}"
+        except (RayError, DeploymentUnavailableError, StopIteration) as error:
+            # A replica lost, a request Ray cancelled, anything of Ray's own: a server
+            # fault (503), not the caller's (openai_api.py answers other errors 400).
+            lost = f"the generator replica could not answer: {first_line(str(error))}"
             raise Lost(lost, failed=True) from None
         if not isinstance(first, Started):
-            raise RuntimeError(f"the generator replica sent {type(first).__name__} first")
+            raise Lost(f"the generator replica sent {type(first).__name__} first", failed=True)
         result = GenerationResult(prompt_tokens=first.prompt_tokens)
         pieces: queue.SimpleQueue[str | None] = queue.SimpleQueue()
 
@@ -186,6 +190,7 @@ class RemoteModels:
         # so a slow controller cannot take the threads /v1 streams on.
         self._status_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ray-status")
         self._status: tuple[float, object] | None = None
+        self._asking: asyncio.Future | None = None
 
     def observe(self, metrics: ServiceMetrics) -> None:
         # Batch sizes and model times are measured in the replicas: Ray's metrics have them.
@@ -208,12 +213,22 @@ class RemoteModels:
         return await call("compressor", self._compressor.compress, request)
 
     async def _serve_status(self):
+        """Ray's status, asked at most once a second and once at a time; the last one
+        when the controller is slow (the replicas serve on without it)."""
         now = time.monotonic()
-        if self._status is None or now - self._status[0] > STATUS_TTL_S:
+        if self._status is not None and now - self._status[0] <= STATUS_TTL_S:
+            return self._status[1]
+        if self._asking is None or self._asking.done():
             loop = asyncio.get_running_loop()
-            fresh = loop.run_in_executor(self._status_thread, serve.status)
-            self._status = (now, await asyncio.wait_for(fresh, STATUS_TIMEOUT_S))
-        return self._status[1]
+            self._asking = loop.run_in_executor(self._status_thread, serve.status)
+        try:
+            fresh = await asyncio.wait_for(asyncio.shield(self._asking), STATUS_TIMEOUT_S)
+        except TimeoutError:
+            if self._status is None:
+                raise
+            return self._status[1]
+        self._status = (time.monotonic(), fresh)
+        return fresh
 
     async def report(self) -> ModelsReport:
         try:
