@@ -104,7 +104,7 @@ function stopAll(reason, exitCode) {
   for (const child of alive) child.kill('SIGTERM');
   const force = setTimeout(() => {
     for (const child of alive) {
-      if (child.spawnargs.includes('tokenflow_ml.ray_serve')) process.kill(-child.pid, 'SIGKILL');
+      if (services[children.indexOf(child)].group) process.kill(-child.pid, 'SIGKILL');
       else child.kill('SIGKILL');
     }
   }, killAfterMs);

@@ -1,9 +1,8 @@
 // The ML service on Ray Serve (`npm run ml:ray`): a single-node cluster, two classifier
 // replicas, the gateway in front with only ML_SERVICE_URL changed. The classify, compress
 // and selectModel suites are the ones the one-process service passes.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { startMlService, startTestMlService } from '@tokenflow/server/test-utils';
+import { processesUnder, startMlService, startTestMlService } from '@tokenflow/server/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTokenFlowError, streamGenerate, type TokenFlowClient } from './index.ts';
 import { describeClassifyAndCompress } from './test/ml-suite.ts';
@@ -14,19 +13,10 @@ describeClassifyAndCompress('ray');
 describeSelectModel('ray');
 
 /** The pids of a deployment's replicas in the cluster started by `launcher`. */
-function replicaPids(launcher: number, deployment: string): number[] {
-  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/))
-    .filter((match) => match !== null)
-    .map(([, pid, ppid, args]) => ({ pid: Number(pid), ppid: Number(ppid), args: args ?? '' }));
-  // Replicas are children of the raylet, which is a child of the launcher.
-  const raylets = new Set(rows.filter((r) => r.ppid === launcher && /raylet/.test(r.args)).map((r) => r.pid));
-  return rows
-    .filter((r) => raylets.has(r.ppid) && r.args.includes(`ServeReplica:tokenflow-ml:${deployment}`))
-    .map((r) => r.pid);
-}
+const replicaPids = (launcher: number, deployment: string) =>
+  processesUnder(launcher)
+    .filter((p) => p.args.includes(`ServeReplica:tokenflow-ml:${deployment}`))
+    .map((p) => p.pid);
 
 async function replicasRunning(mlUrl: string, deployment: string): Promise<number> {
   const readiness = (await (await fetch(`${mlUrl}/readyz`)).json()) as {

@@ -139,20 +139,34 @@ export async function startMlService(
   };
 }
 
-/** SIGKILLs `pid` and every process below it (Ray's workers have process groups of their own). */
-function killTree(pid: number): void {
-  const children = new Map<number, number[]>();
-  for (const line of execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' }).trim().split('\n')) {
-    const [child, parent] = line.trim().split(/\s+/).map(Number) as [number, number];
-    children.set(parent, [...(children.get(parent) ?? []), child]);
+export interface ProcessInfo {
+  pid: number;
+  args: string;
+}
+
+/** Every process below `pid`, at any depth (Ray's workers have process groups of their own). */
+export function processesUnder(pid: number): ProcessInfo[] {
+  const children = new Map<number, ProcessInfo[]>();
+  for (const line of execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).trim().split('\n')) {
+    const match = line.trim().match(/^(\d+)\s+(\d+)\s*(.*)$/);
+    if (!match) continue;
+    const parent = Number(match[2]);
+    children.set(parent, [...(children.get(parent) ?? []), { pid: Number(match[1]), args: match[3] ?? '' }]);
   }
-  const doomed: number[] = [];
+  const below: ProcessInfo[] = [];
   const visit = (p: number) => {
-    doomed.push(p);
-    for (const c of children.get(p) ?? []) visit(c);
+    for (const child of children.get(p) ?? []) {
+      below.push(child);
+      visit(child.pid);
+    }
   };
   visit(pid);
-  for (const p of doomed) {
+  return below;
+}
+
+/** SIGKILLs `pid` and every process below it. */
+function killTree(pid: number): void {
+  for (const p of [pid, ...processesUnder(pid).map((child) => child.pid)]) {
     try {
       process.kill(p, 'SIGKILL');
     } catch {
