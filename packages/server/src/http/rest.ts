@@ -19,7 +19,7 @@ function errorBody(error: unknown) {
   };
 }
 
-/** The seed's snake_case bodies, mapped onto the procedures' inputs and back. */
+/** The REST API's snake_case bodies, mapped onto the procedures' inputs and back. */
 const jsonRoutes: Record<string, (caller: Caller, body: Body) => Promise<unknown>> = {
   'POST /api/compress': async (caller, b) => {
     const r = await caller.compress({
@@ -93,7 +93,7 @@ const streamRoutes: Record<string, (caller: Caller, body: Body) => Promise<Async
   'POST /api/models/select': (caller, b) => caller.selectModel(b as Parameters<Caller['selectModel']>[0]),
 };
 
-/** Our events under the seed's SSE event names; the extra ones are ours. */
+/** Our events under the REST API's SSE event names (those it has always sent, then ours). */
 function toSse(event: { type: string } & Record<string, unknown>): [string, unknown] {
   const { type, ...data } = event;
   switch (type) {
@@ -122,7 +122,7 @@ async function stream(res: ServerResponse, events: AsyncIterable<unknown>, slowC
 }
 
 /**
- * The seed's REST + SSE API for clients that do not speak tRPC: each route
+ * The REST + SSE API (`/api/*`) for clients that do not speak tRPC: each route
  * calls a procedure through `createCaller` and only translates shapes.
  * Returns false for paths it does not serve.
  */

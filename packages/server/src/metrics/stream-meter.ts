@@ -48,9 +48,8 @@ export class StreamMeter {
         break;
       case 'end': {
         this.endSeen = true;
-        // The end event names the model that answered; older producers left that to metadata.
-        const answered = event.provider ? { provider: event.provider, model: event.model } : this.model;
-        if (event.usage && answered) this.record.usage(answered, event.usage);
+        // The end event names the model that answered (after any fallback).
+        if (event.usage) this.record.usage({ provider: event.provider, model: event.model }, event.usage);
         break;
       }
     }

@@ -65,7 +65,7 @@ function endExtension(end: EndEvent) {
 }
 
 /** `chat.completion.chunk` objects, as OpenAI streams them, from one stream's events. */
-export function chunkWriter(routing: Routing, options: { includeUsage: boolean; created: number }) {
+export function chunkEncoder(routing: Routing, options: { includeUsage: boolean; created: number }) {
   const base = {
     id: `chatcmpl-${routing.metadata.requestId}`,
     object: 'chat.completion.chunk' as const,

@@ -62,8 +62,6 @@ export const chatCompletionRequestSchema = z.strictObject({
 
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
 
-export const IGNORED_FIELDS = Object.keys(ignoredShape);
-
 /** Reads a chat.completions body, or throws BAD_REQUEST naming what is wrong or unsupported. */
 export function parseChatCompletionRequest(body: unknown): ChatCompletionRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {

@@ -4,7 +4,7 @@ import type { GenerateEvent, SelectModelEvent } from '../../generation/events.ts
 import { appRouter } from '../../router/index.ts';
 import { createCallerFactory, type GatewayContext } from '../../trpc.ts';
 import { readJson, sendJson, startEventStream } from '../respond.ts';
-import { type AnswerEvent, chunkWriter, completion, type EndEvent, type Routing, routingHeaders } from './chunks.ts';
+import { type AnswerEvent, chunkEncoder, completion, type EndEvent, type Routing, routingHeaders } from './chunks.ts';
 import { openAiError } from './errors.ts';
 import { AUTO_MODEL, type ChatCompletionRequest, parseChatCompletionRequest, toProcedureCall } from './request.ts';
 
@@ -82,7 +82,7 @@ async function streamChunks(
   const write = startEventStream(res, slowConsumerTimeoutMs);
   const send = (data: unknown) => write(`data: ${JSON.stringify(data)}\n\n`);
   const includeUsage = request.stream_options?.include_usage === true;
-  const chunks = chunkWriter(routing, { includeUsage, created: Math.floor(Date.now() / 1000) });
+  const chunks = chunkEncoder(routing, { includeUsage, created: Math.floor(Date.now() / 1000) });
   try {
     await send(chunks.first());
     for await (const event of stream) {
