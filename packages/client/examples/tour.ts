@@ -14,12 +14,12 @@ const section = (title: string) => console.log(`\n\x1b[1m${title}\x1b[0m`);
 
 await runExample(client, async () => {
   section('classify');
-  const classified = await client.classify.mutate({ prompt: 'Write a Python function that reverses a string.' });
+  const classified = await client.trpc.classify.mutate({ prompt: 'Write a Python function that reverses a string.' });
   console.log(`${classified.topCategory} (${(classified.confidence * 100).toFixed(0)}%, ${classified.backend})`);
 
   section('compress');
   const notes = 'The team met on Monday to review the 2026 budget of 48,500 dollars and the launch plan. ';
-  const compressed = await client.compress.mutate({ text: notes.repeat(8), ratio: 0.5, forceReserveDigit: true });
+  const compressed = await client.trpc.compress.mutate({ text: notes.repeat(8), ratio: 0.5, forceReserveDigit: true });
   console.log(
     `${compressed.originTokens} -> ${compressed.compressedTokens} tokens (${compressed.method}): ${compressed.compressedText.slice(0, 160)}...`,
   );

@@ -1,13 +1,11 @@
 import { Writable } from 'node:stream';
 import { createLogger } from '@tokenflow/server';
 import {
-  closedPort,
   hashApiKey,
   type ReplayUpstream,
   type RunningGateway,
   startGateway,
   startRedisServer,
-  startReplayUpstream,
 } from '@tokenflow/server/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -18,12 +16,14 @@ import {
   type TokenFlowError,
   TRPCClientError,
 } from './index.ts';
+import { type Stack, startStack } from './test/stack.ts';
 
 // Keys made with `npm run keys -- new <name>`; only their hashes go into the gateway's configuration.
 const ALICE = 'tf_alice-key-0000000000000000000000000000000000000';
 const BOB = 'tf_bob-key-00000000000000000000000000000000000000000';
 const GROQ_KEY = 'gsk_planted_provider_key_1234567890';
 
+let stack: Stack;
 let upstream: ReplayUpstream;
 let gateway: RunningGateway;
 const logs: string[] = [];
@@ -52,7 +52,6 @@ async function drain(c: TokenFlowClient, model = 'groq/openrouter-stream-with-na
 }
 
 beforeAll(async () => {
-  upstream = await startReplayUpstream();
   const keys = [
     { name: 'alice', hash: hashApiKey(ALICE), limits: { requestsPerMinute: 1000, maxConnections: 2 } },
     { name: 'bob', hash: hashApiKey(BOB), limits: { requestsPerMinute: 3, concurrentStreams: 1 } },
@@ -63,33 +62,27 @@ beforeAll(async () => {
       done();
     },
   });
-  gateway = await startGateway(
-    {
-      GROQ_API_KEY: GROQ_KEY,
-      GROQ_API_BASE_URL: upstream.baseURL,
-      TOKENFLOW_API_KEYS: JSON.stringify(keys),
-      WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2',
-      // No ML service: classify fails after admission, whatever runs on the default port.
-      ML_SERVICE_URL: `http://127.0.0.1:${await closedPort()}`,
-    },
+  // No ML service (the stack has none): classify fails after admission.
+  stack = await startStack(
+    { GROQ_API_KEY: GROQ_KEY, TOKENFLOW_API_KEYS: JSON.stringify(keys), WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2' },
     { logger: createLogger('debug', sink) },
   );
+  ({ upstream, gateway } = stack);
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
   upstream.use({});
 });
 afterAll(async () => {
-  await gateway.close();
-  await upstream.close();
+  await stack?.close();
 });
 
 describe('API keys', () => {
   it('answers UNAUTHORIZED over HTTP when the key is missing or wrong, before any work', async () => {
-    const missing = await failure(() => client().health.query());
+    const missing = await failure(() => client().trpc.health.query());
     expect(missing.data?.code).toBe('UNAUTHORIZED');
     expect(missing.message).toMatch(/An API key is required: send it as "Authorization: Bearer <key>"/);
-    const wrong = await failure(() => client('tf_wrong-key-planted-0000000000').health.query());
+    const wrong = await failure(() => client('tf_wrong-key-planted-0000000000').trpc.health.query());
     expect([wrong.data?.code, wrong.data?.httpStatus, wrong.message]).toEqual([
       'UNAUTHORIZED',
       401,
@@ -98,7 +91,7 @@ describe('API keys', () => {
   });
 
   it('serves a valid key over HTTP and over the WebSocket (connection params)', async () => {
-    expect((await client(ALICE).health.query()).status).toBe('ok');
+    expect((await client(ALICE).trpc.health.query()).status).toBe('ok');
     expect((await drain(client(ALICE))).at(-1)).toBe('end');
   });
 
@@ -158,10 +151,10 @@ describe('API keys', () => {
 describe('limits per key', () => {
   it("refuses requests over the key's rate with TOO_MANY_REQUESTS and when to retry", async () => {
     const bob = client(BOB);
-    for (let i = 0; i < 3; i += 1) await bob.modelRankings.query().catch(() => undefined);
+    for (let i = 0; i < 3; i += 1) await bob.trpc.modelRankings.query().catch(() => undefined);
     // modelRankings is not rate limited; classify is (and fails without an ML service, after admission).
     const outcomes = [];
-    for (let i = 0; i < 4; i += 1) outcomes.push(await failure(() => bob.classify.mutate({ prompt: 'hi' })));
+    for (let i = 0; i < 4; i += 1) outcomes.push(await failure(() => bob.trpc.classify.mutate({ prompt: 'hi' })));
     const limited = outcomes.filter((e) => e.data?.code === 'TOO_MANY_REQUESTS');
     expect(limited.length).toBeGreaterThanOrEqual(1);
     expect(limited[0]?.message).toMatch(/API key "bob" is over its limit of 3 requests per minute/);
@@ -258,7 +251,7 @@ describe('limits shared through Redis (REDIS_URL)', () => {
 describe('secrets', () => {
   it('never writes an API key or a provider key to the logs', async () => {
     await drain(client(ALICE));
-    await failure(() => client('tf_wrong-key-planted-0000000000').health.query());
+    await failure(() => client('tf_wrong-key-planted-0000000000').trpc.health.query());
     await fetch(`${gateway.url}/api/model-rankings`, { headers: { authorization: `Bearer ${ALICE}` } });
     const all = logs.join('');
     expect(all).toContain('generate finished');

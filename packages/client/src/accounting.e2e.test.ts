@@ -1,6 +1,3 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expectedFrom, hashApiKey, RECORDINGS, type RecordingName } from '@tokenflow/server/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -62,12 +59,12 @@ async function endOf(client: TokenFlowClient, name: RecordingName) {
 }
 
 beforeAll(async () => {
-  const catalogPath = join(mkdtempSync(join(tmpdir(), 'tokenflow-accounting-')), 'catalog.json');
-  writeFileSync(catalogPath, JSON.stringify(CATALOG));
-  stack = await startStack({
-    TOKENFLOW_CATALOG: catalogPath,
-    TOKENFLOW_API_KEYS: JSON.stringify(Object.entries(KEYS).map(([name, key]) => ({ name, hash: hashApiKey(key) }))),
-  });
+  stack = await startStack(
+    {
+      TOKENFLOW_API_KEYS: JSON.stringify(Object.entries(KEYS).map(([name, key]) => ({ name, hash: hashApiKey(key) }))),
+    },
+    { catalog: CATALOG },
+  );
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
@@ -105,8 +102,8 @@ describe('the usage query', () => {
     for (const name of carolRuns) await endOf(carol, name);
     for (const name of daveRuns) await endOf(dave, name);
 
-    const carolUsage = await carol.usage.query();
-    const daveUsage = await dave.usage.query();
+    const carolUsage = await carol.trpc.usage.query();
+    const daveUsage = await dave.trpc.usage.query();
 
     const sum = (runs: RecordingName[], pick: (name: RecordingName) => number) =>
       runs.reduce((total, name) => total + pick(name), 0);
@@ -154,7 +151,7 @@ describe('the usage query', () => {
     const body = await response.json();
     expect(body).toMatchObject({ key: 'alice', totals: { requests: expect.any(Number) } });
     expect(body.totals.requests).toBeGreaterThanOrEqual(1);
-    expect(body).toEqual(await alice.usage.query());
+    expect(body).toEqual(await alice.trpc.usage.query());
     expect(anonymous.status).toBe(401);
   });
 });

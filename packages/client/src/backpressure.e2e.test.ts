@@ -1,12 +1,8 @@
-import {
-  type ReplayUpstream,
-  type RunningGateway,
-  startGateway,
-  startReplayUpstream,
-} from '@tokenflow/server/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReplayUpstream, RunningGateway } from '@tokenflow/server/test-utils';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { createTokenFlowClient, streamGenerate } from './index.ts';
+import { type Stack, startStack } from './test/stack.ts';
 
 const HIGH_WATER = 64 * 1024;
 // A long answer: 6,000 events of about 2 KB each, 12 MB in all, far more than socket buffers hold.
@@ -19,28 +15,42 @@ const LONG_ANSWER = [
   'data: [DONE]\n\n',
 ].join('');
 
+let stack: Stack;
 let upstream: ReplayUpstream;
 let gateway: RunningGateway;
 
 beforeAll(async () => {
-  upstream = await startReplayUpstream({ body: LONG_ANSWER });
-  gateway = await startGateway({
-    GROQ_API_KEY: 'gsk_test_groq_key_0123456789',
-    GROQ_API_BASE_URL: upstream.baseURL,
-    WS_HIGH_WATER_BYTES: String(HIGH_WATER),
-    SLOW_CONSUMER_TIMEOUT_MS: '1500',
-  });
+  stack = await startStack(
+    {
+      WS_HIGH_WATER_BYTES: String(HIGH_WATER),
+      SLOW_CONSUMER_TIMEOUT_MS: '1500',
+      // The gateway's own provider timeouts: a paused reader holds the upstream stream longer than the stack's.
+      GENERATE_FIRST_TOKEN_TIMEOUT_MS: undefined,
+      GENERATE_IDLE_TIMEOUT_MS: undefined,
+    },
+    { scenario: { body: LONG_ANSWER } },
+  );
+  ({ upstream, gateway } = stack);
 });
 afterAll(async () => {
-  await gateway.close();
-  await upstream.close();
+  await stack?.close();
 });
 
-/** The gateway's side of every WebSocket carrying a stream, to read how much it has queued. */
-const serverSockets = () => gateway.gateway.lifecycle.streamingConnections() as WebSocket[];
+/**
+ * The gateway's side of every WebSocket carrying a stream, to read how much it
+ * has queued: the connections the gateway counts streams on, while they have one.
+ */
+function streamingSockets(lifecycle: RunningGateway['gateway']['lifecycle']) {
+  const started = vi.spyOn(lifecycle, 'streamStarted');
+  return () =>
+    [...new Set(started.mock.calls.map(([connection]) => connection))].filter(
+      (connection) => connection !== null && lifecycle.hasStreams(connection),
+    ) as WebSocket[];
+}
 
 describe('backpressure on WebSocket streams', () => {
   it('stops reading the upstream while a client reads nothing, then ends that stream with TIMEOUT', async () => {
+    const serverSockets = streamingSockets(gateway.gateway.lifecycle);
     const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}/trpc`);
     await new Promise((resolve) => socket.once('open', resolve));
     const messages: string[] = [];

@@ -13,7 +13,7 @@ afterEach(async () => {
 describe('the gateway host', () => {
   it('answers the health query over HTTP through the typed client', async () => {
     stack = await startStack();
-    const health = await stack.client.health.query();
+    const health = await stack.client.trpc.health.query();
     expect(health.status).toBe('ok');
     expect(health.providers).toEqual(
       expect.arrayContaining([
@@ -40,7 +40,7 @@ describe('the gateway host', () => {
 
   it('batches several queries into one HTTP request', async () => {
     stack = await startStack();
-    const [a, b] = await Promise.all([stack.client.health.query(), stack.client.health.query()]);
+    const [a, b] = await Promise.all([stack.client.trpc.health.query(), stack.client.trpc.health.query()]);
     expect(a.status).toBe('ok');
     expect(b.status).toBe('ok');
   });
@@ -59,7 +59,7 @@ describe('the gateway host', () => {
     stack = live;
     const client = createTokenFlowClient({ url: live.gateway.url, apiKey: 'tf-test-key', WebSocket });
     try {
-      expect((await client.health.query()).status).toBe('ok');
+      expect((await client.trpc.health.query()).status).toBe('ok');
       let last = '';
       for await (const event of streamGenerate(client, {
         prompt: 'hi',
@@ -185,7 +185,7 @@ describe('graceful shutdown', () => {
     await iterator.next();
     const closing = stack.gateway.close();
 
-    const readyz = await stack.client.health.query().catch((error: unknown) => error);
+    const readyz = await stack.client.trpc.health.query().catch((error: unknown) => error);
     // The listening socket is closed, but the open WebSocket still carries requests.
     const refused = await (async () => {
       try {

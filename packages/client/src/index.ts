@@ -28,6 +28,18 @@ export type {
   Usage,
   UsageTotals,
 } from '@tokenflow/server';
+export {
+  type AnswerState,
+  answeringModel,
+  type EndEvent,
+  emptyAnswer,
+  type FallbackEvent,
+  type GenerateMetadata,
+  isSelectMetadata,
+  reduceAnswer,
+  type SelectMetadata,
+  type StreamEvent,
+} from './answer.ts';
 export { TRPCClientError };
 export type RouterInputs = inferRouterInputs<AppRouter>;
 /** What every failed call throws: `data.code` is the tRPC code, `data.upstream` the provider's side. */
@@ -49,12 +61,15 @@ export interface TokenFlowClientOptions {
   idleCloseMs?: number;
 }
 
-export type TokenFlowClient = TRPCClient<AppRouter> & {
-  /** Closes the WebSocket; call it when your Node process is done with the client. */
-  close(): Promise<void>;
+/** One connection to a gateway: its procedures, its WebSocket's state, and a way to close it. */
+export interface TokenFlowClient {
+  /** Every procedure, typed: `trpc.modelRankings.query()`, `trpc.classify.mutate(…)`, `trpc.generate.subscribe(…)`. */
+  trpc: TRPCClient<AppRouter>;
   /** The WebSocket's state, for a UI: `subscribe({ next: ({ state }) => … })` (idle, connecting, pending). */
   connectionState: TokenFlowLinks['connectionState'];
-};
+  /** Closes the WebSocket; call it when your Node process is done with the client. */
+  close(): Promise<void>;
+}
 
 function trpcUrls(base: string) {
   const url = new URL(base);
@@ -77,6 +92,9 @@ export interface TokenFlowLinks {
   /** Closes the WebSocket. */
   close(): Promise<void>;
 }
+
+/** One value of `connectionState`: idle, connecting (with `error` when a retry follows a failure) or pending (open). */
+export type ConnectionState = ReturnType<TokenFlowLinks['connectionState']['get']>;
 
 /**
  * The links of a TokenFlow client: queries and mutations over HTTP (batched),
@@ -124,13 +142,7 @@ export function createTokenFlowLinks(options: TokenFlowClientOptions): TokenFlow
  */
 export function createTokenFlowClient(options: TokenFlowClientOptions): TokenFlowClient {
   const { links, close, connectionState } = createTokenFlowLinks(options);
-  const client = createTRPCClient<AppRouter>({ links });
-  // The tRPC client is a proxy that turns every property into a procedure path,
-  // so `close` and `connectionState` are answered here before the lookup reaches it.
-  const own: Record<PropertyKey, unknown> = { close, connectionState };
-  return new Proxy(client, {
-    get: (target, property, receiver) => (property in own ? own[property] : Reflect.get(target, property, receiver)),
-  }) as TokenFlowClient;
+  return { trpc: createTRPCClient<AppRouter>({ links }), connectionState, close };
 }
 
 /**
@@ -145,7 +157,7 @@ export function streamGenerate(
   options: { signal?: AbortSignal } = {},
 ): AsyncIterable<GenerateEvent> {
   return subscriptionToIterable(
-    (handlers) => client.generate.subscribe(input, handlers),
+    (handlers) => client.trpc.generate.subscribe(input, handlers),
     (event) => event.type === 'end',
     options.signal,
   );
@@ -161,7 +173,7 @@ export function streamSelectModel(
   options: { signal?: AbortSignal } = {},
 ): AsyncIterable<SelectModelEvent> {
   return subscriptionToIterable(
-    (handlers) => client.selectModel.subscribe(input, handlers),
+    (handlers) => client.trpc.selectModel.subscribe(input, handlers),
     (event) => event.type === 'end',
     options.signal,
   );

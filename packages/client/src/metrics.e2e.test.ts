@@ -1,14 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  closedPort,
-  hashApiKey,
-  type ReplayUpstream,
-  type RunningGateway,
-  startGateway,
-  startReplayUpstream,
-} from '@tokenflow/server/test-utils';
+import { hashApiKey, type ReplayUpstream, type RunningGateway, startGateway } from '@tokenflow/server/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -18,6 +8,7 @@ import {
   streamSelectModel,
   type TokenFlowClient,
 } from './index.ts';
+import { type Stack, startStack } from './test/stack.ts';
 
 // ---- A small parser for Prometheus' text exposition format (no dependency needed). ----
 
@@ -81,6 +72,7 @@ const CATALOG = {
   ],
 };
 
+let stack: Stack;
 let upstream: ReplayUpstream;
 let gateway: RunningGateway;
 const clients: TokenFlowClient[] = [];
@@ -116,30 +108,24 @@ async function outcome(events: AsyncIterable<{ type: string }>, onEvent?: (type:
 }
 
 beforeAll(async () => {
-  upstream = await startReplayUpstream();
-  const dir = mkdtempSync(join(tmpdir(), 'metrics-e2e-'));
-  writeFileSync(join(dir, 'catalog.json'), JSON.stringify(CATALOG));
-  gateway = await startGateway({
-    GROQ_API_KEY: 'gsk_metrics_e2e_groq_key_0123',
-    GROQ_API_BASE_URL: upstream.baseURL,
-    OPENROUTER_API_KEY: 'sk-or-metrics-e2e-key-0123456',
-    OPENROUTER_API_BASE_URL: upstream.baseURL,
-    // No Python service: classification fails fast and selectModel routes to the default category.
-    ML_SERVICE_URL: `http://127.0.0.1:${await closedPort()}`,
-    LOCAL_PROVIDER: 'off',
-    TOKENFLOW_CATALOG: join(dir, 'catalog.json'),
-    TOKENFLOW_API_KEYS: JSON.stringify([
-      { name: 'ops', hash: hashApiKey(OPS) },
-      { name: 'limited', hash: hashApiKey(LIMITED), limits: { requestsPerMinute: 1 } },
-    ]),
-    UPSTREAM_RETRY_ATTEMPTS: '0',
-    BREAKER_FAILURE_THRESHOLD: '1000',
-  });
+  // No Python service (the stack has none): classification fails fast and selectModel routes to the default category.
+  stack = await startStack(
+    {
+      LOCAL_PROVIDER: 'off',
+      TOKENFLOW_API_KEYS: JSON.stringify([
+        { name: 'ops', hash: hashApiKey(OPS) },
+        { name: 'limited', hash: hashApiKey(LIMITED), limits: { requestsPerMinute: 1 } },
+      ]),
+      UPSTREAM_RETRY_ATTEMPTS: '0',
+      BREAKER_FAILURE_THRESHOLD: '1000',
+    },
+    { catalog: CATALOG },
+  );
+  ({ upstream, gateway } = stack);
 });
 afterAll(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
-  await gateway?.close();
-  await upstream?.close();
+  await stack?.close();
 });
 
 describe('GET /metrics', () => {
@@ -223,7 +209,7 @@ describe('GET /metrics', () => {
     expect(fallbackCodes).toEqual(['BAD_GATEWAY']);
 
     // 6. A query.
-    await ops.modelRankings.query();
+    await ops.trpc.modelRankings.query();
 
     await Promise.all(clients.splice(0).map((c) => c.close()));
     // The server sees the sockets close a moment after the clients do.

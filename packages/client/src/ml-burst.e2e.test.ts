@@ -20,7 +20,7 @@ describe('a burst the ML service sheds', () => {
   it('is refused at once with a retry hint, and a single request right after is served', async () => {
     const prompts = Array.from({ length: 64 }, (_, i) => `Write a Python function number ${i} that sorts a list.`);
 
-    const burst = await Promise.allSettled(prompts.map((prompt) => stack.client.classify.mutate({ prompt })));
+    const burst = await Promise.allSettled(prompts.map((prompt) => stack.client.trpc.classify.mutate({ prompt })));
 
     const refused = burst.filter((outcome) => outcome.status === 'rejected');
     expect(refused.length).toBeGreaterThan(0);
@@ -34,7 +34,7 @@ describe('a burst the ML service sheds', () => {
     }
     const readyz = (await (await fetch(`${stack.gateway.url}/readyz`)).json()) as { breakers: Record<string, unknown> };
     expect(readyz.breakers['ml-service']).toEqual({ state: 'closed', failures: 0, retryInMs: null });
-    await expect(stack.client.classify.mutate({ prompt: 'Write a haiku about rain.' })).resolves.toMatchObject({
+    await expect(stack.client.trpc.classify.mutate({ prompt: 'Write a haiku about rain.' })).resolves.toMatchObject({
       topCategory: 'creative',
     });
   });

@@ -19,11 +19,11 @@ describe('when the ML service is down or not ready', () => {
     const gateway = await startGateway({ ML_SERVICE_URL: ml.url });
     const client = createTokenFlowClient({ url: gateway.url, WebSocket });
     try {
-      expect((await client.classify.mutate({ prompt: 'hello there' })).labels).toHaveLength(6);
+      expect((await client.trpc.classify.mutate({ prompt: 'hello there' })).labels).toHaveLength(6);
 
       await ml.kill();
       const started = performance.now();
-      const error = await failure(client.classify.mutate({ prompt: 'hello there' }));
+      const error = await failure(client.trpc.classify.mutate({ prompt: 'hello there' }));
       const elapsed = performance.now() - started;
 
       expect(error.data?.code).toBe('SERVICE_UNAVAILABLE');
@@ -50,7 +50,7 @@ describe('when the ML service is down or not ready', () => {
     const client = createTokenFlowClient({ url: gateway.url, WebSocket });
     try {
       const started = performance.now();
-      const error = await failure(client.classify.mutate({ prompt: 'hello' }));
+      const error = await failure(client.trpc.classify.mutate({ prompt: 'hello' }));
       expect(performance.now() - started).toBeLessThan(1000);
       expect(error.data?.code).toBe('SERVICE_UNAVAILABLE');
       expect(error.message).toMatch(
@@ -58,7 +58,9 @@ describe('when the ML service is down or not ready', () => {
       );
 
       await expect
-        .poll(async () => (await failure(client.classify.mutate({ prompt: 'hello' }))).message, { timeout: 60_000 })
+        .poll(async () => (await failure(client.trpc.classify.mutate({ prompt: 'hello' }))).message, {
+          timeout: 60_000,
+        })
         .toMatch(/the classifier model failed to load: .*nonexistent\/nli-model/);
     } finally {
       await client.close();
@@ -83,7 +85,7 @@ describe('when the ML service is down or not ready', () => {
       const text = 'The team reviewed the budget and the launch plan on Monday. '.repeat(400);
       const calls = Array.from({ length: 8 }, async () => {
         const started = performance.now();
-        const outcome = await client.compress.mutate({ text, ratio: 0.5 }).then(
+        const outcome = await client.trpc.compress.mutate({ text, ratio: 0.5 }).then(
           () => null,
           (error: unknown) => error as TokenFlowError,
         );
@@ -109,7 +111,7 @@ describe('when the ML service is down or not ready', () => {
     const gateway = await startGateway({ ML_SERVICE_URL: notTheMlService.baseURL.replace(/\/v1$/, '') });
     const client = createTokenFlowClient({ url: gateway.url, WebSocket });
     try {
-      const error = await failure(client.classify.mutate({ prompt: 'hello' }));
+      const error = await failure(client.trpc.classify.mutate({ prompt: 'hello' }));
       expect(error.data?.code).toBe('BAD_GATEWAY');
       expect(error.message).toMatch(/HTTP 404/);
     } finally {
@@ -123,7 +125,7 @@ describe('when the ML service is down or not ready', () => {
     const gateway = await startGateway({ ML_SERVICE_URL: `http://127.0.0.1:${await closedPort()}` });
     const client = createTokenFlowClient({ url: gateway.url, WebSocket });
     try {
-      const error = await failure(client.compress.mutate({ text: 'hello world' }));
+      const error = await failure(client.trpc.compress.mutate({ text: 'hello world' }));
       expect(error.data?.code).toBe('SERVICE_UNAVAILABLE');
       expect(error.data?.upstream?.provider).toBe('ml-service');
     } finally {

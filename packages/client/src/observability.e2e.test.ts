@@ -3,17 +3,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createLogger } from '@tokenflow/server';
-import {
-  type ReplayUpstream,
-  type RunningGateway,
-  type RunningMlService,
-  startGateway,
-  startReplayUpstream,
-  startTestMlService,
-} from '@tokenflow/server/test-utils';
+import { type RunningGateway, type RunningMlService, startTestMlService } from '@tokenflow/server/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTokenFlowClient, type SelectModelEvent, streamSelectModel } from './index.ts';
+import { type Stack, startStack } from './test/stack.ts';
 
 type OtlpSpan = {
   traceId: string;
@@ -65,14 +59,13 @@ function mlLogLines(): Array<Record<string, unknown>> {
 }
 
 let collector: Awaited<ReturnType<typeof startCollector>>;
-let upstream: ReplayUpstream;
+let stack: Stack;
 let ml: RunningMlService;
 let gateway: RunningGateway;
 const gatewayLogs: string[] = [];
 
 beforeAll(async () => {
   collector = await startCollector();
-  upstream = await startReplayUpstream({ fixture: 'groq-thinking-part-iter-0' });
   ml = await startTestMlService({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, ML_LOG_LEVEL: 'info' });
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -80,22 +73,20 @@ beforeAll(async () => {
       done();
     },
   });
-  gateway = await startGateway(
+  stack = await startStack(
     {
-      GROQ_API_KEY: 'gsk_test_groq_key_0123456789',
-      GROQ_API_BASE_URL: upstream.baseURL,
-      ML_SERVICE_URL: ml.url,
+      // Groq alone, so that the trace names the provider it asked.
+      OPENROUTER_API_KEY: undefined,
       LOCAL_PROVIDER: 'off',
       ROUTING_CLASSIFY_TIMEOUT_MS: '10000',
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
     },
-    { logger: createLogger('info', sink) },
+    { scenario: { fixture: 'groq-thinking-part-iter-0' }, ml, logger: createLogger('info', sink) },
   );
+  ({ gateway } = stack);
 }, 120_000);
 afterAll(async () => {
-  await gateway?.close();
-  await ml?.close();
-  await upstream?.close();
+  await stack?.close();
   await collector?.close();
 });
 

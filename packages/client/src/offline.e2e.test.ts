@@ -20,7 +20,7 @@ describe('with no provider key and no network, every procedure answers with real
   });
 
   it('classifies with MiniLM', async () => {
-    const result = await client.classify.mutate({ prompt: 'Write a limerick about a cat.' });
+    const result = await client.trpc.classify.mutate({ prompt: 'Write a limerick about a cat.' });
     expect(result).toMatchObject({ topCategory: 'creative', backend: 'embedding' });
   });
 
@@ -29,7 +29,7 @@ describe('with no provider key and no network, every procedure answers with real
       'The project team met on Monday to review the third quarter budget and the launch plan for the new product. '.repeat(
         12,
       );
-    const result = await client.compress.mutate({ text, ratio: 0.5 });
+    const result = await client.trpc.compress.mutate({ text, ratio: 0.5 });
     expect(result.method).toBe('distilled');
     expect(result.model).toMatch(/minilm/i);
     expect(result.compressedTokens).toBeLessThan(result.originTokens);

@@ -1,6 +1,4 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -12,11 +10,12 @@ import {
   type RunningMlService,
   startGateway,
   startMlService,
-  startReplayUpstream,
   startTestMlService,
 } from '@tokenflow/server/test-utils';
 import OpenAI, { APIError, AuthenticationError, BadRequestError, NotFoundError } from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CHATTER, CODER, catalogModel } from './test/recorded-models.ts';
+import { type Stack, startStack } from './test/stack.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PYTHON = join(here, '..', '..', 'ml-python', '.venv', 'bin', 'python');
@@ -24,18 +23,9 @@ const PYTHON_CLIENT = join(here, 'test', 'openai_python_client.py');
 const execFileAsync = promisify(execFile);
 
 const KEY = 'tf_openai-sdk-key-000000000000000000000000000000000000';
-// Models are named after recordings, so the replay upstream answers each with its stream.
-const CHATTER = { provider: 'groq', model: 'groq-thinking-part-iter-0' } as const;
-const CODER = { provider: 'openrouter', model: 'openrouter-stream-with-native-options' } as const;
-const model = (ref: { provider: string; model: string }, categories: Record<string, number>) => ({
-  ...ref,
-  categories,
-  contextWindow: 131_072,
-  price: { inputPerMTok: 0.1, outputPerMTok: 0.2 },
-});
 const CATALOG = {
   defaultCategory: 'general',
-  models: [model(CODER, { code: 1 }), model(CHATTER, { general: 1, code: 2, creative: 1 })],
+  models: [catalogModel(CODER, { code: 1 }), catalogModel(CHATTER, { general: 1, code: 2, creative: 1 })],
 };
 const CODE_PROMPT = 'Write a Python function that merges two sorted lists into one sorted list.';
 const CHATTER_ID = `${CHATTER.provider}/${CHATTER.model}`;
@@ -78,26 +68,20 @@ const withinOneSecond = (promise: Promise<void>) =>
   ]);
 
 describe('the OpenAI-compatible endpoint, through the official openai clients, the replay upstream and the real ML service', () => {
-  let ml: RunningMlService;
+  let stack: Stack;
   let upstream: ReplayUpstream;
   let gateway: RunningGateway;
   let openai: OpenAI;
 
   beforeAll(async () => {
-    ml = await startTestMlService();
-    upstream = await startReplayUpstream();
-    const catalogPath = join(mkdtempSync(join(tmpdir(), 'tokenflow-catalog-')), 'catalog.json');
-    writeFileSync(catalogPath, JSON.stringify(CATALOG));
-    gateway = await startGateway({
-      ML_SERVICE_URL: ml.url,
-      TOKENFLOW_CATALOG: catalogPath,
-      TOKENFLOW_API_KEYS: JSON.stringify([{ name: 'sdk', hash: hashApiKey(KEY) }]),
-      GROQ_API_KEY: 'gsk-test-0123456789',
-      GROQ_API_BASE_URL: upstream.baseURL,
-      OPENROUTER_API_KEY: 'sk-or-test-0123456789',
-      OPENROUTER_API_BASE_URL: upstream.baseURL,
-      ROUTING_CLASSIFY_TIMEOUT_MS: '5000',
-    });
+    stack = await startStack(
+      {
+        TOKENFLOW_API_KEYS: JSON.stringify([{ name: 'sdk', hash: hashApiKey(KEY) }]),
+        ROUTING_CLASSIFY_TIMEOUT_MS: '5000',
+      },
+      { ml: startTestMlService(), catalog: CATALOG },
+    );
+    ({ upstream, gateway } = stack);
     openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: KEY, maxRetries: 0 });
   }, 180_000);
 
@@ -107,9 +91,7 @@ describe('the OpenAI-compatible endpoint, through the official openai clients, t
   });
 
   afterAll(async () => {
-    await gateway?.close();
-    await upstream?.close();
-    await ml?.close();
+    await stack?.close();
   });
 
   describe('with the openai npm client', () => {

@@ -73,7 +73,9 @@ describe('on Ray Serve, when a classifier replica is killed mid-load', () => {
     const worker = async () => {
       while (next < total) {
         const i = next++;
-        const call = stack.client.classify.mutate({ prompt: `Request ${i}: write a SQL query that counts orders.` });
+        const call = stack.client.trpc.classify.mutate({
+          prompt: `Request ${i}: write a SQL query that counts orders.`,
+        });
         const hung = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('hung')), 30_000));
         try {
           await Promise.race([call, hung]);
@@ -94,7 +96,7 @@ describe('on Ray Serve, when a classifier replica is killed mid-load', () => {
     // Those on the killed replica are sent again, to the survivor: every one is served.
     expect(outcomes).toEqual(Array(total).fill('ok'));
     // And the next request is served at once: the gateway's breaker did not open.
-    await expect(stack.client.classify.mutate({ prompt: 'Write a haiku about autumn.' })).resolves.toMatchObject({
+    await expect(stack.client.trpc.classify.mutate({ prompt: 'Write a haiku about autumn.' })).resolves.toMatchObject({
       topCategory: 'creative',
     });
   }, 120_000);
@@ -137,14 +139,14 @@ describe('on Ray Serve, past capacity', () => {
     // The same burst through the gateway: shed load, never a failure that opens its breaker.
     const throughGateway = await Promise.all(
       Array.from({ length: 120 }, (_, i) =>
-        stack.client.classify.mutate({ prompt: `Gateway burst ${i}: translate this to French.` }).then(
+        stack.client.trpc.classify.mutate({ prompt: `Gateway burst ${i}: translate this to French.` }).then(
           () => 'ok',
           (error: unknown) => (isTokenFlowError(error) ? (error.data?.code ?? 'unknown') : String(error)),
         ),
       ),
     );
     expect(throughGateway.filter((o) => o !== 'ok' && o !== 'SERVICE_UNAVAILABLE')).toEqual([]);
-    await expect(stack.client.classify.mutate({ prompt: 'Write a haiku about autumn.' })).resolves.toMatchObject({
+    await expect(stack.client.trpc.classify.mutate({ prompt: 'Write a haiku about autumn.' })).resolves.toMatchObject({
       topCategory: 'creative',
     });
   }, 60_000);

@@ -27,7 +27,7 @@ describe('npm start', () => {
 
     await expect.poll(() => output, { timeout: 60_000, interval: 200 }).toContain('TokenFlow is running');
     const client = createTokenFlowClient({ url: `http://127.0.0.1:${port}`, WebSocket });
-    expect((await client.health.query()).status).toBe('ok');
+    expect((await client.trpc.health.query()).status).toBe('ok');
     expect((await fetch(`http://127.0.0.1:${mlPort}/healthz`)).status).toBe(200);
     expect(output).toMatch(/gateway \| .*gateway listening/);
     expect(output).toMatch(/ml +\| .*Uvicorn running/);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createTokenFlowClient, streamGenerate } from '@tokenflow/client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { checkCase } from './harness/check.ts';
 import { openRawSocket, type RawSocket, subscriptionMessage } from './harness/raw-socket.ts';
@@ -57,7 +57,7 @@ describe('a client that goes away', () => {
           // Half leave after the first event, half before anything arrives.
           for await (const _event of streamGenerate(client, input)) break;
           if (cycle % 2 === 0) continue;
-          const subscription = client.generate.subscribe(input, { onData: () => {} });
+          const subscription = client.trpc.generate.subscribe(input, { onData: () => {} });
           subscription.unsubscribe();
         }
         await expect.poll(() => stack.gateway.gateway.lifecycle.activeStreams, { timeout: 5000 }).toBe(0);
@@ -81,7 +81,7 @@ describe('a client that goes away', () => {
       stack.alive,
       async () => {
         const streams = Array.from({ length: 500 }, () =>
-          runStream(client.generate, input).then(({ code }) => {
+          runStream(client.trpc.generate, input).then(({ code }) => {
             codes.set(String(code), (codes.get(String(code)) ?? 0) + 1);
           }),
         );
@@ -171,7 +171,7 @@ describe(`a gateway with WS_MAX_PAYLOAD_BYTES = ${WS_MAX_PAYLOAD_BYTES}`, () => 
 
     expect(closeCode).toBe(1009);
     const client = small.newClient();
-    expect((await runStream(client.generate, input)).code).toBeNull();
+    expect((await runStream(client.trpc.generate, input)).code).toBeNull();
     await client.close();
   });
 
@@ -187,7 +187,7 @@ describe(`a gateway with WS_MAX_PAYLOAD_BYTES = ${WS_MAX_PAYLOAD_BYTES}`, () => 
       'PAYLOAD_TOO_LARGE',
       small.alive,
       async () => {
-        const outcomes = await Promise.all(Array.from({ length: 500 }, () => runStream(client.generate, input)));
+        const outcomes = await Promise.all(Array.from({ length: 500 }, () => runStream(client.trpc.generate, input)));
         // The client leaves too, so what is measured is what the gateway kept.
         await client.close();
         const codes = new Set(outcomes.map((o) => o.code));
@@ -215,6 +215,9 @@ describe('a client that reads too slowly', () => {
   it('pauses the upstream at the high-water mark, then ends the stream with TIMEOUT and aborts the upstream', async () => {
     slow.upstream.use({ body: LONG_ANSWER });
     let peakQueued = 0;
+    // The gateway's side of the socket, to read how much it has queued: where it counts the stream.
+    const { lifecycle } = slow.gateway.gateway;
+    const started = vi.spyOn(lifecycle, 'streamStarted');
 
     await checkCase('client', 'TIMEOUT', slow.alive, async () => {
       const socket = await openRawSocket(slow.gateway.url);
@@ -222,8 +225,8 @@ describe('a client that reads too slowly', () => {
       // The reader stops reading: its TCP window fills and the gateway's queue for it grows.
       (socket.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
       const sampling = setInterval(() => {
-        for (const s of slow.gateway.gateway.lifecycle.streamingConnections() as WebSocket[]) {
-          peakQueued = Math.max(peakQueued, s.bufferedAmount);
+        for (const [s] of started.mock.calls) {
+          if (s && lifecycle.hasStreams(s)) peakQueued = Math.max(peakQueued, (s as WebSocket).bufferedAmount);
         }
       }, 5);
       // Past SLOW_CONSUMER_TIMEOUT_MS the gateway gives up on this reader and aborts the upstream.
@@ -261,11 +264,11 @@ describe('a gateway with API keys', () => {
       await checkCase('client', 'UNAUTHORIZED', guarded.alive, async () => {
         const client = createTokenFlowClient({ url: guarded.gateway.url, WebSocket, ...(apiKey ? { apiKey } : {}) });
         try {
-          const overHttp = await client.modelRankings.query().then(
+          const overHttp = await client.trpc.modelRankings.query().then(
             () => null,
             (error: unknown) => codeOf(error),
           );
-          const overWs = await runStream(client.generate, input);
+          const overWs = await runStream(client.trpc.generate, input);
           expect([overHttp, overWs.code]).toEqual(['UNAUTHORIZED', 'UNAUTHORIZED']);
           expect(guarded.upstream.requests).toHaveLength(0);
           return overWs.code;
@@ -278,7 +281,7 @@ describe('a gateway with API keys', () => {
 
   it('serves the right key', async () => {
     const client = guarded.newClient();
-    expect((await runStream(client.generate, input)).code).toBeNull();
+    expect((await runStream(client.trpc.generate, input)).code).toBeNull();
     await client.close();
   });
 });

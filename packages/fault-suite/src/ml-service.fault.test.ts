@@ -1,10 +1,5 @@
 import type { SelectModelEvent } from '@tokenflow/client';
-import {
-  type ProxyMode,
-  type RunningMlService,
-  startTestMlService,
-  startTestMlServiceAt,
-} from '@tokenflow/server/test-utils';
+import { type ProxyMode, type RunningMlService, startTestMlService } from '@tokenflow/server/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkCase } from './harness/check.ts';
 import { errorCode, type FaultStack, runStream, type StreamOutcome, startFaultStack } from './harness/stack.ts';
@@ -37,17 +32,17 @@ afterEach(() => proxied.proxy.mode({ kind: 'pass' }));
 
 const classify = (stack: FaultStack) => {
   const client = stack.newClient();
-  return errorCode(client.classify.mutate({ prompt: 'Write a Python function that merges two lists.' })).finally(() =>
-    client.close(),
+  return errorCode(client.trpc.classify.mutate({ prompt: 'Write a Python function that merges two lists.' })).finally(
+    () => client.close(),
   );
 };
 const compress = (stack: FaultStack) => {
   const client = stack.newClient();
-  return errorCode(client.compress.mutate({ text: NOTES.repeat(4), ratio: 0.5 })).finally(() => client.close());
+  return errorCode(client.trpc.compress.mutate({ text: NOTES.repeat(4), ratio: 0.5 })).finally(() => client.close());
 };
 const selectModel = async (stack: FaultStack) => {
   const client = stack.newClient();
-  const outcome = await runStream(client.selectModel, { prompt: 'Merge two sorted lists in Python.' });
+  const outcome = await runStream(client.trpc.selectModel, { prompt: 'Merge two sorted lists in Python.' });
   await client.close();
   return outcome as StreamOutcome<SelectModelEvent>;
 };
@@ -128,7 +123,7 @@ describe('the ML service killed mid-session and restarted on the same port', () 
   });
 
   it('classify and compress work again once the service is back on the same port', async () => {
-    ml = await startTestMlServiceAt(Number(new URL(ml.url).port));
+    ml = await startTestMlService({}, 'process', { port: Number(new URL(ml.url).port) });
 
     // The gateway's ML client keeps one keep-alive socket to the service after a
     // successful call (the service closes it after 5 s idle): allowed, once.

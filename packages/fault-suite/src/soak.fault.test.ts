@@ -45,9 +45,11 @@ describe.skipIf(!SOAK)(
           stack.proxy.mode(pick([{ kind: 'pass' }, { kind: 'status', status: 500 }, { kind: 'garbage' }] as const));
           const client = stack.newClient();
           await Promise.all([
-            ...Array.from({ length: 8 }, () => runStream(client.generate, { prompt: 'soak', ...OPENROUTER_MODEL })),
-            ...Array.from({ length: 4 }, () => runStream(client.selectModel, { prompt: 'soak' })),
-            errorCode(client.classify.mutate({ prompt: 'soak' })),
+            ...Array.from({ length: 8 }, () =>
+              runStream(client.trpc.generate, { prompt: 'soak', ...OPENROUTER_MODEL }),
+            ),
+            ...Array.from({ length: 4 }, () => runStream(client.trpc.selectModel, { prompt: 'soak' })),
+            errorCode(client.trpc.classify.mutate({ prompt: 'soak' })),
             rawRequest(stack.gateway.url, { path: '/api/compress', body: '{"text": 1}' }),
           ]);
           await client.close();

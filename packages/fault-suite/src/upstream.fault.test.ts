@@ -113,7 +113,7 @@ describe('upstream faults end the stream with the documented code, in bounded ti
       code,
       stack.alive,
       async () => {
-        outcome = await runStream(client.generate, { prompt: 'Tell me about alfajores.', ...input });
+        outcome = await runStream(client.trpc.generate, { prompt: 'Tell me about alfajores.', ...input });
         await client.close();
         return outcome.code;
       },
@@ -127,7 +127,7 @@ describe('upstream faults end the stream with the documented code, in bounded ti
     const client = stack.newClient();
     try {
       const error = await new Promise<unknown>((resolve) => {
-        client.generate.subscribe({ prompt: 'hi', ...OPENROUTER_MODEL }, { onError: resolve, onData: () => {} });
+        client.trpc.generate.subscribe({ prompt: 'hi', ...OPENROUTER_MODEL }, { onError: resolve, onData: () => {} });
       });
       expect(error).toMatchObject({
         data: { code: 'TOO_MANY_REQUESTS', upstream: { status: 429, retryAfterMs: 7000 } },
@@ -156,7 +156,7 @@ describe('upstream faults end the stream with the documented code, in bounded ti
         [null, 'TIMEOUT'],
         stack.alive,
         async () => {
-          const outcome = await runStream(client.generate, { prompt: 'Say a lot.', ...OPENROUTER_MODEL });
+          const outcome = await runStream(client.trpc.generate, { prompt: 'Say a lot.', ...OPENROUTER_MODEL });
           for (const event of outcome.events as GenerateEvent[]) if (event.type === 'text') text += event.text.length;
           code = outcome.code;
           await client.close();

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tiny_models import CAUSAL_DIR, LLMLINGUA2_DIR, NLI_DIR, build_all
+from tiny_models import CAUSAL_DIR, LLMLINGUA2_DIR, NLI_DIR, build_all, tiny_backends
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 # Kept between runs: building takes seconds and the models never change.
@@ -107,10 +107,7 @@ def start_service() -> Iterator[Callable[..., Service]]:
 def tiny_service(start_service, tiny_models) -> Service:
     """NLI classifier and LLMLingua-2 compressor, both tiny."""
     service = start_service(
-        classifier_backend="nli",
-        classifier_model=tiny_models["nli"],
-        compressor_backend="llmlingua2",
-        compressor_model=tiny_models["llmlingua2"],
+        **tiny_backends(tiny_models),
     )
     assert service.wait_ready()["ready"]
     return service

@@ -2,7 +2,7 @@ import concurrent.futures
 
 import httpx
 import pytest
-from tiny_models import sample_text
+from tiny_models import sample_text, tiny_backends
 
 
 def compress(service, **body) -> httpx.Response:
@@ -88,10 +88,7 @@ def test_rejects_invalid_input_with_422_and_a_readable_message(tiny_service, bod
 
 def test_answers_503_with_retry_after_when_every_slot_is_taken(start_service, tiny_models):
     service = start_service(
-        classifier_backend="nli",
-        classifier_model=tiny_models["nli"],
-        compressor_backend="llmlingua2",
-        compressor_model=tiny_models["llmlingua2"],
+        **tiny_backends(tiny_models),
         workers="1",
         max_queue="0",
     )

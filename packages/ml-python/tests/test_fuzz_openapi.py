@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from schemathesis import BaseSchema, Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from starlette.testclient import TestClient
+from tiny_models import tiny_backends
 
 from tokenflow_ml.app import create_app
 from tokenflow_ml.local_model import LOCAL_MODEL_ID
@@ -43,10 +44,7 @@ def chat_model(tiny_models, tmp_path_factory) -> str:
 
 def tiny_settings(tiny_models, chat_model, **overrides) -> Settings:
     return Settings(
-        classifier_backend="nli",
-        classifier_model=tiny_models["nli"],
-        compressor_backend="llmlingua2",
-        compressor_model=tiny_models["llmlingua2"],
+        **tiny_backends(tiny_models),
         generator_enabled=True,
         generator_model=chat_model,
         # Cases run one at a time; a full queue would be a 503 by design, not a bug.

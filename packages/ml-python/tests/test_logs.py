@@ -8,6 +8,7 @@ import time
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from tiny_models import tiny_backends
 
 from tokenflow_ml.access_log import incoming_id
 from tokenflow_ml.app import create_app
@@ -127,10 +128,7 @@ def logged_service(start_service, tiny_models, tmp_path_factory):
         log_path=log_path,
         log_level="info",
         service_token=TOKEN,
-        classifier_backend="nli",
-        classifier_model=tiny_models["nli"],
-        compressor_backend="llmlingua2",
-        compressor_model=tiny_models["llmlingua2"],
+        **tiny_backends(tiny_models),
     )
     assert service.wait_ready()["ready"]
     return service, log_path

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
-from tiny_models import sample_text
+from tiny_models import sample_text, tiny_backends
 
 from tokenflow_ml.inference_pool import InferencePool
 from tokenflow_ml.metrics import ServiceMetrics, estimate_tokens, model_label
@@ -34,10 +34,7 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 def service(start_service, tiny_models):
     # One worker and no queue: a second request while one runs is refused at once.
     service = start_service(
-        classifier_backend="nli",
-        classifier_model=tiny_models["nli"],
-        compressor_backend="llmlingua2",
-        compressor_model=tiny_models["llmlingua2"],
+        **tiny_backends(tiny_models),
         workers="1",
         max_queue="0",
     )
@@ -156,3 +153,9 @@ def test_queue_depth_and_in_flight_gauges_follow_the_pool():
 )
 def test_a_model_label_never_carries_a_local_path(model, label):
     assert model_label(model) == label
+
+
+def test_tokens_are_estimated_by_the_gateways_rule_one_per_three_characters_rounded_up():
+    # routing/policy.test.ts pins the same cases for the gateway's estimateTokens.
+    cases = {"": 0, "abc": 1, "abcd": 2, "x" * 300: 100}
+    assert {text: estimate_tokens(text) for text in cases} == cases

@@ -5,6 +5,7 @@ import threading
 
 import httpx
 import pytest
+from tiny_models import tiny_backends
 
 MODEL = "smollm2-135m-instruct"
 
@@ -12,10 +13,7 @@ MODEL = "smollm2-135m-instruct"
 @pytest.fixture(scope="module")
 def service(start_service, tiny_models):
     service = start_service(
-        classifier_backend="nli",
-        classifier_model=tiny_models["nli"],
-        compressor_backend="llmlingua2",
-        compressor_model=tiny_models["llmlingua2"],
+        **tiny_backends(tiny_models),
         generator_enabled="true",
         generation_concurrency="1",
         generation_wait_s="0.5",

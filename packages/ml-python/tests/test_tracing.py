@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from tiny_models import tiny_backends
 
 from tokenflow_ml.app import create_app
 from tokenflow_ml.logs import ContextFilter
@@ -33,10 +34,7 @@ class Records(logging.Handler):
 def traced(tiny_models):
     exporter = InMemorySpanExporter()
     settings = Settings(
-        classifier_backend="nli",
-        classifier_model=tiny_models["nli"],
-        compressor_backend="llmlingua2",
-        compressor_model=tiny_models["llmlingua2"],
+        **tiny_backends(tiny_models),
         generator_enabled=False,
         torch_threads=1,
     )

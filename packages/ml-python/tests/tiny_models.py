@@ -187,3 +187,16 @@ def build_all(root: Path) -> dict[str, Path]:
 if __name__ == "__main__":
     for name, path in build_all(Path(sys.argv[1])).items():
         print(f"{name}\t{path}")
+
+
+def tiny_backends(models: dict[str, str]) -> dict[str, str]:
+    """The settings of a service with the tiny NLI classifier and LLMLingua-2 compressor.
+
+    `models` is the `tiny_models` fixture's value (the folders build_all made).
+    """
+    return {
+        "classifier_backend": "nli",
+        "classifier_model": models["nli"],
+        "compressor_backend": "llmlingua2",
+        "compressor_model": models["llmlingua2"],
+    }

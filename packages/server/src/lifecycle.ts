@@ -37,11 +37,6 @@ export class Lifecycle {
     return this.perConnection.get(connection) ?? 0;
   }
 
-  /** The WebSockets that carry a stream right now. */
-  streamingConnections(): object[] {
-    return [...this.perConnection.keys()];
-  }
-
   /** Resolves once no stream is running, or after `ms`, whichever is first. */
   whenIdle(ms: number): Promise<void> {
     if (this.activeStreams === 0) return Promise.resolve();

@@ -1,7 +1,6 @@
 export { hashApiKey } from '../src/auth/api-keys.ts';
 export * from './fault-proxy.ts';
 export * from './ml-service.ts';
-export * from './ml-service-at.ts';
 export * from './recordings.ts';
 export * from './redis-server.ts';
 export * from './replay-upstream.ts';

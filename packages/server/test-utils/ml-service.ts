@@ -57,12 +57,18 @@ export interface RunningMlService {
 /** How the service runs: one process (`python -m tokenflow_ml`) or on Ray Serve. */
 export type MlServing = 'process' | 'ray';
 
-/** Starts the real Python service on a free port with ML_* settings. */
+export interface MlServiceOptions {
+  /** A free one by default; a fixed one brings a crashed service back where ML_SERVICE_URL already points. */
+  port?: number;
+}
+
+/** Starts the real Python service (on a free port unless told one) with ML_* settings. */
 export async function startMlService(
   settings: Record<string, string>,
   serving: MlServing = 'process',
+  options: MlServiceOptions = {},
 ): Promise<RunningMlService> {
-  const port = await closedPort();
+  const port = options.port ?? (await closedPort());
   const ray = serving === 'ray';
   const child = spawn(python, ['-m', ray ? 'tokenflow_ml.ray_serve' : 'tokenflow_ml'], {
     cwd: mlDir,
@@ -190,6 +196,7 @@ function killGroup(pid: number): void {
 export async function startTestMlService(
   settings: Record<string, string> = {},
   serving: MlServing = 'process',
+  options: MlServiceOptions = {},
 ): Promise<RunningMlService> {
   const service = await startMlService(
     {
@@ -200,6 +207,7 @@ export async function startTestMlService(
       ...settings,
     },
     serving,
+    options,
   );
   try {
     await service.ready();

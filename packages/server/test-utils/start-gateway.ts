@@ -11,10 +11,15 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Starts a real gateway on a free loopback port with the given environment (and logger, to read its logs). */
+export interface GatewayOptions {
+  /** To read the gateway's logs. */
+  logger?: Logger;
+}
+
+/** Starts a real gateway on a free loopback port with the given environment. */
 export async function startGateway(
   env: Record<string, string | undefined>,
-  options: { logger?: Logger } = {},
+  options: GatewayOptions = {},
 ): Promise<RunningGateway> {
   const config = loadConfig({ PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env });
   const gateway = createGateway(config, options.logger ?? createLogger(config.LOG_LEVEL));

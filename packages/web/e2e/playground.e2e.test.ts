@@ -131,6 +131,11 @@ describe('the playground, in Chromium against the real gateway, ML service and a
     expect(usage).toMatch(/Tokens\d[\d,]* tokens in, \d[\d,]* tokens out/);
     expect(usage).toMatch(/Cost\$\d/);
     expect(await page.locator(`${panel} .compression-summary`).textContent()).toMatch(/Saved-?\d[\d,]* tokens?, /);
+    // The recorded answer is Markdown: its headings and bold text render as such, not as syntax.
+    const answer = page.locator(`${panel} .answer-text`);
+    expect(await answer.locator('h3').first().textContent()).toBe('Ingredients:');
+    expect(await answer.locator('li strong').count()).toBeGreaterThan(0);
+    expect(await answer.textContent()).not.toMatch(/\*\*|###/);
     await screenshot(page, 'playground-desktop-done');
     expect(pageErrors).toEqual([]);
   }, 90_000);

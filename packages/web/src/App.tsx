@@ -7,9 +7,7 @@ import { ConnectionBadge } from './components/ConnectionBadge.tsx';
 import { GenerateTab } from './components/GenerateTab.tsx';
 import { SelectModelTab } from './components/SelectModelTab.tsx';
 import { Tabs } from './components/Tabs.tsx';
-import { type Connection, connect } from './connection.ts';
-import { ConnectionContext } from './connection-context.ts';
-import { TRPCProvider } from './trpc.ts';
+import { type Connection, ConnectionContext, connect, useConnection } from './connection.ts';
 import { useConnectionState } from './use-connection-state.ts';
 
 const TABS = [
@@ -23,14 +21,14 @@ export function App() {
   const [apiKey, setApiKey] = useState(loadApiKey);
   const [connection, setConnection] = useState<Connection | null>(null);
 
-  // A new key means new links (the key is in the HTTP headers and the WebSocket's
+  // A new key means a new client (the key is in the HTTP headers and the WebSocket's
   // connection params), so the old socket is closed and cached answers refetched.
   useEffect(() => {
-    const next = connect(window.location.origin, apiKey);
+    const next = connect(window.location.origin, apiKey, queryClient);
     setConnection(next);
     void queryClient.invalidateQueries();
     return () => {
-      void next.close();
+      void next.client.close();
     };
   }, [apiKey, queryClient]);
 
@@ -42,25 +40,15 @@ export function App() {
   if (!connection) return null;
   return (
     <QueryClientProvider client={queryClient}>
-      <TRPCProvider trpcClient={connection.client} queryClient={queryClient}>
-        <ConnectionContext.Provider value={connection}>
-          <Page connection={connection} apiKey={apiKey} onApiKey={changeKey} />
-        </ConnectionContext.Provider>
-      </TRPCProvider>
+      <ConnectionContext.Provider value={connection}>
+        <Page apiKey={apiKey} onApiKey={changeKey} />
+      </ConnectionContext.Provider>
     </QueryClientProvider>
   );
 }
 
-function Page({
-  connection,
-  apiKey,
-  onApiKey,
-}: {
-  connection: Connection;
-  apiKey: string | null;
-  onApiKey(key: string | null): void;
-}) {
-  const status = useConnectionState(connection);
+function Page({ apiKey, onApiKey }: { apiKey: string | null; onApiKey(key: string | null): void }) {
+  const status = useConnectionState(useConnection().client);
   return (
     <>
       <header className="site-header">

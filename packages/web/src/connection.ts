@@ -1,14 +1,27 @@
-import { createTokenFlowClient, type TokenFlowClient } from '@tokenflow/client';
+import type { QueryClient } from '@tanstack/react-query';
+import { type AppRouter, createTokenFlowClient, type TokenFlowClient } from '@tokenflow/client';
+import { createTRPCOptionsProxy, type TRPCOptionsProxy } from '@trpc/tanstack-react-query';
+import { createContext, useContext } from 'react';
 
-/** One gateway connection: the typed client (one WebSocket) and that WebSocket's state. */
+/** One gateway connection: the typed client (one WebSocket) and TanStack Query's view of the same client. */
 export interface Connection {
+  /** For streams (`streamSelectModel(client, …)`), the WebSocket's state and closing. */
   client: TokenFlowClient;
-  connectionState: TokenFlowClient['connectionState'];
-  close(): Promise<void>;
+  /** Query and mutation options: `useQuery(trpc.modelRankings.queryOptions())`. */
+  trpc: TRPCOptionsProxy<AppRouter>;
 }
 
 /** Connects to `origin` (the page's own, which serves the gateway's /trpc), with the API key if one is set. */
-export function connect(origin: string, apiKey: string | null): Connection {
+export function connect(origin: string, apiKey: string | null, queryClient: QueryClient): Connection {
   const client = createTokenFlowClient({ url: origin, ...(apiKey ? { apiKey } : {}) });
-  return { client, connectionState: client.connectionState, close: () => client.close() };
+  return { client, trpc: createTRPCOptionsProxy<AppRouter>({ client: client.trpc, queryClient }) };
+}
+
+export const ConnectionContext = createContext<Connection | null>(null);
+
+/** The page's gateway connection. */
+export function useConnection(): Connection {
+  const connection = useContext(ConnectionContext);
+  if (!connection) throw new Error('useConnection() needs a <ConnectionContext.Provider>');
+  return connection;
 }

@@ -1,4 +1,4 @@
-import { isTokenFlowError } from '@tokenflow/client';
+import { isTokenFlowError, type TokenFlowError } from '@tokenflow/client';
 
 /** A failure as the page shows it: the gateway's code, its message, and the provider's side when there is one. */
 export interface ReadableError {
@@ -11,13 +11,8 @@ export interface ReadableError {
 
 export function readableError(error: unknown): ReadableError {
   if (isTokenFlowError(error)) {
-    const data = error.data as
-      | {
-          code?: string;
-          upstream?: { provider: string; status: number | null } | null;
-          retryAfterMs?: number | null;
-        }
-      | undefined;
+    // No data when the failure never reached the gateway (a refused or cut connection).
+    const data: TokenFlowError['data'] = error.data;
     const upstream = data?.upstream;
     return {
       code: data?.code ?? null,

@@ -1,10 +1,8 @@
+import type { RouterInputs } from '@tokenflow/client';
 import type { KeyboardEvent } from 'react';
 
-export type Role = 'system' | 'user' | 'assistant';
-export interface ChatMessage {
-  role: Role;
-  content: string;
-}
+export type ChatMessage = NonNullable<RouterInputs['generate']['messages']>[number];
+export type Role = ChatMessage['role'];
 
 /** The editor's content: both forms are kept, so switching between them loses nothing. */
 export interface Prompt {

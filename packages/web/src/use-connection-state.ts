@@ -1,19 +1,18 @@
+import type { ConnectionState, TokenFlowClient } from '@tokenflow/client';
 import { useEffect, useState } from 'react';
-import type { Connection } from './connection.ts';
-
-export type SocketState = 'idle' | 'connecting' | 'pending';
 
 export interface ConnectionStatus {
-  state: SocketState;
+  /** As tRPC reports it: idle (closed until a stream needs it), connecting, or open ("pending"). */
+  state: ConnectionState['state'];
   /** Why the last attempt failed, while reconnecting. */
   error: string | null;
 }
 
-/** The WebSocket's state as tRPC reports it: idle (closed until a stream needs it), connecting, or open ("pending"). */
-export function useConnectionState(connection: Connection): ConnectionStatus {
+/** The client's WebSocket state, as the page shows it. */
+export function useConnectionState(client: TokenFlowClient): ConnectionStatus {
   const [status, setStatus] = useState<ConnectionStatus>({ state: 'idle', error: null });
   useEffect(() => {
-    const subscription = connection.connectionState.subscribe({
+    const subscription = client.connectionState.subscribe({
       next: (value) =>
         setStatus({
           state: value.state,
@@ -21,6 +20,6 @@ export function useConnectionState(connection: Connection): ConnectionStatus {
         }),
     });
     return () => subscription.unsubscribe();
-  }, [connection]);
+  }, [client]);
   return status;
 }

@@ -1,5 +1,5 @@
+import { type AnswerState, emptyAnswer, reduceAnswer, type StreamEvent } from '@tokenflow/client';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { type AnswerState, emptyAnswer, reduceAnswer, type StreamEvent } from './answer-state.ts';
 import { type ReadableError, readableError } from './errors.ts';
 
 export type StreamStatus = 'idle' | 'running' | 'done' | 'stopped' | 'failed';

@@ -34,7 +34,9 @@ export function describeClassifyAndCompress(serving: MlServing): void {
     });
 
     it('classifies a prompt into the default categories with the real MiniLM model', async () => {
-      const result = await client.classify.mutate({ prompt: 'Write a Python function that merges two sorted lists.' });
+      const result = await client.trpc.classify.mutate({
+        prompt: 'Write a Python function that merges two sorted lists.',
+      });
 
       expect(result.topCategory).toBe('code');
       expect(result.labels.map((l) => l.label).sort()).toEqual(DEFAULTS);
@@ -45,7 +47,7 @@ export function describeClassifyAndCompress(serving: MlServing): void {
     });
 
     it("classifies into the caller's own categories, several at once with multiLabel", async () => {
-      const result = await client.classify.mutate({
+      const result = await client.trpc.classify.mutate({
         prompt: 'My parcel never arrived and I want a refund',
         possibleCategories: ['refund request', 'sports news', 'weather'],
         multiLabel: true,
@@ -57,7 +59,7 @@ export function describeClassifyAndCompress(serving: MlServing): void {
 
     it('compresses with LLMLingua-2 and reports GPT token counts and the saving', async () => {
       const text = NOTES.repeat(20);
-      const result = await client.compress.mutate({
+      const result = await client.trpc.compress.mutate({
         text,
         ratio: 0.4,
         forceTokens: ['Alice'],
@@ -73,23 +75,23 @@ export function describeClassifyAndCompress(serving: MlServing): void {
     });
 
     it('rejects invalid input in the gateway with BAD_REQUEST before calling the service', async () => {
-      const error = await failure(client.compress.mutate({ text: 'x', ratio: 1.5 }));
+      const error = await failure(client.trpc.compress.mutate({ text: 'x', ratio: 1.5 }));
       expect(error.data?.code).toBe('BAD_REQUEST');
       expect(error.message).toMatch(/ratio/);
 
-      const blank = await failure(client.classify.mutate({ prompt: '   ' }));
+      const blank = await failure(client.trpc.classify.mutate({ prompt: '   ' }));
       expect(blank.message).toMatch(/prompt: must contain text/);
 
-      const repeated = await failure(client.classify.mutate({ prompt: 'x', possibleCategories: ['a', 'A'] }));
+      const repeated = await failure(client.trpc.classify.mutate({ prompt: 'x', possibleCategories: ['a', 'A'] }));
       expect(repeated.message).toMatch(/must not repeat a category/);
 
-      const spaces = await failure(client.compress.mutate({ text: 'x', forceTokens: ['  '] }));
+      const spaces = await failure(client.trpc.compress.mutate({ text: 'x', forceTokens: ['  '] }));
       expect(spaces.message).toMatch(/forceTokens.0: must not be only spaces/);
     });
 
     it("passes the service's own refusal on as BAD_REQUEST with its message", async () => {
       // More forced tokens than the budget: only the service can count them.
-      const error = await failure(client.compress.mutate({ text: NOTES, targetTokens: 2, forceTokens: ['the'] }));
+      const error = await failure(client.trpc.compress.mutate({ text: NOTES, targetTokens: 2, forceTokens: ['the'] }));
 
       expect(error.data?.code).toBe('BAD_REQUEST');
       expect(error.message).toMatch(/force_tokens: .* more than the budget/);
@@ -97,7 +99,7 @@ export function describeClassifyAndCompress(serving: MlServing): void {
     });
 
     it('refuses a body over HTTP_MAX_BODY_BYTES with PAYLOAD_TOO_LARGE', async () => {
-      const error = await failure(client.compress.mutate({ text: 'y'.repeat(300_000) }));
+      const error = await failure(client.trpc.compress.mutate({ text: 'y'.repeat(300_000) }));
       expect(error.data?.code).toBe('PAYLOAD_TOO_LARGE');
     });
 

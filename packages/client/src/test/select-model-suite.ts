@@ -1,22 +1,14 @@
 // The selectModel e2e suite, run against each way the ML service can be served
 // (one process, and Ray Serve in ray.e2e.test.ts).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   expectedFrom,
   type MlServing,
   type ReplayUpstream,
-  type RunningGateway,
   type RunningMlService,
-  startGateway,
-  startReplayUpstream,
   startTestMlService,
 } from '@tokenflow/server/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import {
-  createTokenFlowClient,
   isTokenFlowError,
   type SelectModelEvent,
   type SelectModelInput,
@@ -24,25 +16,16 @@ import {
   type TokenFlowClient,
   type TokenFlowError,
 } from '../index.ts';
+import { CHATTER, CODER, catalogModel, REASONER, SMALL } from './recorded-models.ts';
+import { type Stack, startStack } from './stack.ts';
 
-// Models are named after recordings, so the replay upstream answers each with its stream.
-const REASONER = { provider: 'groq', model: 'groq-thinking-part-iter-1' } as const;
-const CODER = { provider: 'openrouter', model: 'openrouter-stream-with-native-options' } as const;
-const CHATTER = { provider: 'groq', model: 'groq-thinking-part-iter-0' } as const;
-const SMALL = { provider: 'openrouter', model: 'openrouter-streaming-reasoning' } as const;
-const model = (ref: { provider: string; model: string }, categories: Record<string, number>) => ({
-  ...ref,
-  categories,
-  contextWindow: 131_072,
-  price: { inputPerMTok: 0.1, outputPerMTok: 0.2 },
-});
 const CATALOG = {
   defaultCategory: 'general',
   models: [
-    model(REASONER, { reasoning: 1 }),
-    model(CODER, { code: 1, 'function-calling': 1 }),
-    model(CHATTER, { general: 1, code: 2, creative: 1, 'text-to-text': 1 }),
-    model(SMALL, { general: 2, reasoning: 2 }),
+    catalogModel(REASONER, { reasoning: 1 }),
+    catalogModel(CODER, { code: 1, 'function-calling': 1 }),
+    catalogModel(CHATTER, { general: 1, code: 2, creative: 1, 'text-to-text': 1 }),
+    catalogModel(SMALL, { general: 2, reasoning: 2 }),
   ],
 };
 
@@ -74,27 +57,16 @@ const metadataOf = (r: Run) => {
 
 export function describeSelectModel(serving: MlServing): void {
   describe(`selectModel through the gateway, the real ML service (${serving}) and the replay upstream`, () => {
+    let stack: Stack;
     let ml: RunningMlService;
     let upstream: ReplayUpstream;
-    let gateway: RunningGateway;
     let client: TokenFlowClient;
 
     beforeAll(async () => {
       ml = await startTestMlService({}, serving);
-      upstream = await startReplayUpstream();
-      const catalogPath = join(mkdtempSync(join(tmpdir(), 'tokenflow-catalog-')), 'catalog.json');
-      writeFileSync(catalogPath, JSON.stringify(CATALOG));
-      gateway = await startGateway({
-        ML_SERVICE_URL: ml.url,
-        TOKENFLOW_CATALOG: catalogPath,
-        GROQ_API_KEY: 'gsk-test-0123456789',
-        GROQ_API_BASE_URL: upstream.baseURL,
-        OPENROUTER_API_KEY: 'sk-or-test-0123456789',
-        OPENROUTER_API_BASE_URL: upstream.baseURL,
-        // The first classification also warms the model up; CI machines are slow.
-        ROUTING_CLASSIFY_TIMEOUT_MS: '5000',
-      });
-      client = createTokenFlowClient({ url: gateway.url, WebSocket });
+      // The first classification also warms the model up; CI machines are slow.
+      stack = await startStack({ ROUTING_CLASSIFY_TIMEOUT_MS: '5000' }, { ml, catalog: CATALOG });
+      ({ upstream, client } = stack);
     }, 300_000);
 
     afterEach(() => {
@@ -103,10 +75,7 @@ export function describeSelectModel(serving: MlServing): void {
     });
 
     afterAll(async () => {
-      await client?.close();
-      await gateway?.close();
-      await upstream?.close();
-      await ml?.close();
+      await stack?.close();
     });
 
     it('routes a code prompt to the best code model and says why in the metadata event', async () => {

@@ -1,8 +1,13 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   closedPort,
+  type GatewayOptions,
   type ReplayUpstream,
   type RunningGateway,
   type RunningMlService,
+  type Scenario,
   startGateway,
   startReplayUpstream,
 } from '@tokenflow/server/test-utils';
@@ -14,6 +19,8 @@ export const OPENROUTER_KEY = 'sk-or-test-openrouter-key-0123456789';
 
 export interface Stack {
   upstream: ReplayUpstream;
+  /** The ML service given in the options, closed with the stack. */
+  ml: RunningMlService | undefined;
   gateway: RunningGateway;
   client: TokenFlowClient;
   /** Another client on its own WebSocket. */
@@ -21,20 +28,51 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** The real thing on loopback: replay upstream <- gateway <- @tokenflow/client over WebSocket. */
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
-  const upstream = await startReplayUpstream();
-  const gateway = await startGateway({
-    // No ML service in this stack, whatever runs on this machine's default port (an `npm start`).
-    ML_SERVICE_URL: `http://127.0.0.1:${await closedPort()}`,
-    GROQ_API_KEY: GROQ_KEY,
-    GROQ_API_BASE_URL: upstream.baseURL,
-    OPENROUTER_API_KEY: OPENROUTER_KEY,
-    OPENROUTER_API_BASE_URL: upstream.baseURL,
-    GENERATE_FIRST_TOKEN_TIMEOUT_MS: '1500',
-    GENERATE_IDLE_TIMEOUT_MS: '1000',
-    ...env,
-  });
+export interface StackOptions extends GatewayOptions {
+  /** How the replay upstream answers until a test calls `upstream.use`. */
+  scenario?: Scenario;
+  /** The ML service behind the gateway, made ready first; by default there is none (a closed port). */
+  ml?: RunningMlService | Promise<RunningMlService>;
+  /** Written to a file the gateway reads as TOKENFLOW_CATALOG. */
+  catalog?: unknown;
+}
+
+/**
+ * The real thing on loopback: replay upstream <- gateway <- @tokenflow/client over WebSocket.
+ * `env` goes on top of the stack's gateway environment; a variable set to undefined is left
+ * to the gateway's own default.
+ */
+export async function startStack(
+  env: Record<string, string | undefined> = {},
+  options: StackOptions = {},
+): Promise<Stack> {
+  const ml = await options.ml;
+  let upstream: ReplayUpstream | undefined;
+  let gateway: RunningGateway;
+  try {
+    await ml?.ready();
+    upstream = await startReplayUpstream(options.scenario);
+    gateway = await startGateway(
+      {
+        // No ML service in this stack unless given, whatever runs on this machine's default port (an `npm start`).
+        ML_SERVICE_URL: ml?.url ?? `http://127.0.0.1:${await closedPort()}`,
+        GROQ_API_KEY: GROQ_KEY,
+        GROQ_API_BASE_URL: upstream.baseURL,
+        OPENROUTER_API_KEY: OPENROUTER_KEY,
+        OPENROUTER_API_BASE_URL: upstream.baseURL,
+        GENERATE_FIRST_TOKEN_TIMEOUT_MS: '1500',
+        GENERATE_IDLE_TIMEOUT_MS: '1000',
+        ...(options.catalog === undefined ? {} : { TOKENFLOW_CATALOG: writeCatalog(options.catalog) }),
+        ...env,
+      },
+      options,
+    );
+  } catch (error) {
+    // A failed start must not leave the Python process or the upstream behind.
+    await upstream?.close();
+    await ml?.close();
+    throw error;
+  }
   const clients: TokenFlowClient[] = [];
   const newClient = () => {
     const client = createTokenFlowClient({ url: gateway.url, WebSocket });
@@ -44,6 +82,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   const client = newClient();
   return {
     upstream,
+    ml,
     gateway,
     client,
     newClient,
@@ -51,8 +90,15 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
       await Promise.all(clients.map((c) => c.close()));
       await gateway.close();
       await upstream.close();
+      await ml?.close();
     },
   };
+}
+
+function writeCatalog(catalog: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'tokenflow-catalog-')), 'catalog.json');
+  writeFileSync(path, JSON.stringify(catalog));
+  return path;
 }
 
 export interface MlStack {

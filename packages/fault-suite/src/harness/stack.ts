@@ -127,8 +127,8 @@ async function warmUp(stack: FaultStack) {
   await rawRequest(stack.proxy.url, { path: '/healthz' }).catch(() => null);
   stack.proxy.requests.length = 0;
   const client = stack.newClient();
-  await client.modelRankings.query();
-  const { code, message, events } = await runStream(client.generate, { prompt: 'warm up', ...GROQ_MODEL });
+  await client.trpc.modelRankings.query();
+  const { code, message, events } = await runStream(client.trpc.generate, { prompt: 'warm up', ...GROQ_MODEL });
   if (code !== null)
     throw new Error(
       `the stack did not warm up: generate failed with ${code} ${message} ${events.length + JSON.stringify(events.slice(-3))}`,

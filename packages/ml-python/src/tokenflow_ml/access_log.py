@@ -27,7 +27,7 @@ def incoming_id(scope: Scope) -> str:
     """The caller's x-request-id if it is usable, else a new one."""
     for name, value in scope["headers"]:
         if name == HEADER and VALID_ID.fullmatch(value):
-            return value.decode()
+            return bytes(value).decode()
     return uuid.uuid4().hex
 
 

@@ -2,9 +2,9 @@
 
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from . import __version__
 from .access_log import RequestIdMiddleware
 from .body_limit import BodyLimitMiddleware
+from .chat_session import openai_error
 from .classification import ClassifyCall
 from .client_gone import ClientGone, unless_client_leaves
 from .compression import UnsupportedOption
@@ -22,7 +23,7 @@ from .metrics import Endpoint, ServiceMetrics, estimate_tokens, model_label
 from .model_access import Models
 from .model_slots import NotReady
 from .models_in_process import InProcessModels
-from .openai_api import openai_error, openai_router
+from .openai_api import openai_router
 from .schemas import (
     ClassifyRequest,
     ClassifyResponse,
@@ -66,16 +67,16 @@ def create_app(
     `span_exporter` turns tracing on with it (tests), else the OTEL_* env does.
     """
     settings = settings or Settings()
-    models = models or InProcessModels(settings)
+    served: Models = models or InProcessModels(settings)
     metrics_registry = CollectorRegistry()
-    metrics = ServiceMetrics(metrics_registry, models.queues, models.slots)
-    models.observe(metrics)
+    metrics = ServiceMetrics(metrics_registry, served.queues, served.slots)
+    served.observe(metrics)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI):
-        models.start()
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        served.start()
         yield
-        models.shutdown()
+        served.shutdown()
         shutdown_tracing(app)
 
     app = FastAPI(
@@ -137,11 +138,11 @@ def create_app(
     def scrape() -> Response:
         return Response(generate_latest(metrics_registry), media_type=CONTENT_TYPE_LATEST)
 
-    if models.generator is not None:
+    if served.generator is not None:
         app.include_router(
             openai_router(
-                models.generator,
-                concurrency=models.generation_slots,
+                served.generator,
+                concurrency=served.generation_slots,
                 wait_s=settings.generation_wait_s,
                 default_max_tokens=settings.generation_default_max_tokens,
                 metrics=metrics,
@@ -149,19 +150,19 @@ def create_app(
             )
         )
 
-    responses = {
+    responses: dict[int | str, dict[str, Any]] = {
         413: {"model": ErrorBody, "description": "Request body too large"},
         422: {"model": ErrorBody, "description": "Invalid input or unsupported option"},
         503: {"model": ErrorBody, "description": "Busy (Retry-After), loading or failed model"},
     }
 
     @app.get("/healthz")
-    def healthz() -> dict:
+    def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "uptime_s": time.monotonic() - started}
 
     @app.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
     async def readyz() -> JSONResponse:
-        report = await models.report()
+        report = await served.report()
         ready = all(model.status == "ready" for model in report.models.values())
         readiness = Readiness(
             ready=ready, models=report.models, queues=report.queues, replicas=report.replicas
@@ -179,11 +180,11 @@ def create_app(
 
     @app.post("/classify", responses=responses)
     async def classify(request: ClassifyRequest, http: Request) -> ClassifyResponse:
-        model = models.identity("classifier")
+        model = served.identity("classifier")
         tag = model_label(model.model)  # in the span, the metric and the log
         started_at = time.perf_counter()
         input_tokens = estimate_tokens(request.prompt)
-        attributes = {
+        attributes: dict[str, str | int] = {
             "tokenflow.model": tag,
             "tokenflow.backend": model.backend,
             "tokenflow.input_tokens": input_tokens,
@@ -191,7 +192,7 @@ def create_app(
         call = ClassifyCall(request.prompt, request.possible_categories, request.multi_label)
         with tracer.start_as_current_span("classify", attributes=attributes):
             labels = await counting_refusals(
-                "classify", unless_client_leaves(http, models.classify(call))
+                "classify", unless_client_leaves(http, served.classify(call))
             )
         metrics.input_tokens.labels("classify").inc(input_tokens)
         top, confidence = labels[0]
@@ -218,12 +219,12 @@ def create_app(
 
     @app.post("/compress", responses=responses)
     async def compress(request: CompressRequest) -> CompressResponse:
-        model = models.identity("compressor")
+        model = served.identity("compressor")
         tag = model_label(model.model)
         started_at = time.perf_counter()
         attributes = {"tokenflow.model": tag, "tokenflow.backend": model.backend}
         with tracer.start_as_current_span("compress", attributes=attributes) as span:
-            result = await counting_refusals("compress", models.compress(request))
+            result = await counting_refusals("compress", served.compress(request))
             span.set_attributes(
                 {
                     "tokenflow.input_tokens": result.origin_tokens,

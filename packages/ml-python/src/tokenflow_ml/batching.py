@@ -64,7 +64,7 @@ class Batcher(Generic[In, Out]):
         self._pending: deque[_Job[In, Out]] = deque()
         self._running = 0
         self._closed = False
-        self._draining: asyncio.Task | None = None
+        self._draining: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"batch-{name}")
 
     @property

@@ -3,7 +3,11 @@
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import TextIteratorStreamer
 
 # What generate() takes from the tokenizer's output.
 MODEL_INPUTS = ("input_ids", "attention_mask")
@@ -69,7 +73,8 @@ class LocalGenerator:
         self.model_id = model_id
         self._device = device
         self._tokenizer = AutoTokenizer.from_pretrained(model)
-        self._model = AutoModelForCausalLM.from_pretrained(model).to(device)
+        # transformers hints the decorated from_pretrained as taking the model class first.
+        self._model = AutoModelForCausalLM.from_pretrained(model).to(device)  # type: ignore[arg-type]
         self._model.eval()
 
     def generate(
@@ -104,7 +109,9 @@ class LocalGenerator:
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
 
         class Cancelled(StoppingCriteria):
-            def __call__(self, input_ids, scores, **kwargs) -> bool:
+            def __call__(
+                self, input_ids: "torch.LongTensor", scores: "torch.FloatTensor", **kwargs: object
+            ) -> bool:
                 return cancel.is_set()
 
         criteria = StoppingCriteriaList([Cancelled()])
@@ -153,7 +160,10 @@ class LocalGenerator:
 
     @staticmethod
     def _pieces(
-        streamer, stop: list[str], cancel: threading.Event, result: GenerationResult
+        streamer: "TextIteratorStreamer",
+        stop: list[str],
+        cancel: threading.Event,
+        result: GenerationResult,
     ) -> Iterator[str]:
         # The model stops at a stop string, but the string itself must not be sent.
         text = ""

@@ -4,9 +4,10 @@ Labels stay few and bounded: an endpoint, a model, a slot, a state. Never a prom
 a request id.
 """
 
+import math
 from collections.abc import Iterator, Sequence
 from pathlib import PurePath
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -35,14 +36,19 @@ def model_label(model: str) -> str:
 
 
 def estimate_tokens(text: str) -> int:
-    """GPT tokens, roughly: about four characters each in English text."""
-    return max(1, round(len(text) / 4)) if text else 0
+    """GPT tokens, over- rather than under-estimated: one per 3 characters, rounded up.
+
+    The gateway's estimateTokens (server/src/routing/policy.ts) is the same rule; it checks
+    prompts against context windows, where an under-estimate picks a model that is too small.
+    English averages about 4 characters a token with cl100k; code and other languages fewer.
+    """
+    return math.ceil(len(text) / 3)
 
 
 class ModelSlotCollector(Collector):
     """Read at scrape time from the slots themselves, so it can never disagree with /readyz."""
 
-    def __init__(self, slots: Sequence[ModelSlot]) -> None:
+    def __init__(self, slots: Sequence[ModelSlot[Any]]) -> None:
         self._slots = slots
 
     def collect(self) -> Iterator[Metric]:
@@ -84,7 +90,7 @@ class ServiceMetrics:
         self,
         registry: CollectorRegistry,
         queues: Sequence[WorkQueue],
-        slots: Sequence[ModelSlot],
+        slots: Sequence[ModelSlot[Any]],
     ) -> None:
         self.inference_seconds = Histogram(
             "tokenflow_ml_inference_duration_seconds",

@@ -8,7 +8,7 @@ HTTP API is exactly the same in both modes.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from .classification import ClassifyCall, Scores
 from .compression import Compression
@@ -44,12 +44,22 @@ class GeneratorSource(Protocol):
 
 
 class Models(Protocol):
-    #: Read by the metrics at scrape time; empty where the models run elsewhere.
-    queues: Sequence[WorkQueue]
-    slots: Sequence[ModelSlot]
-    generator: GeneratorSource | None
-    #: Generations /v1 lets run at once (beyond them it answers 503 busy).
-    generation_slots: int
+    # Read-only here, so an implementation may hold a list, a tuple or a narrower type.
+    @property
+    def queues(self) -> Sequence[WorkQueue]:
+        """Read by the metrics at scrape time; empty where the models run elsewhere."""
+        ...
+
+    @property
+    def slots(self) -> Sequence[ModelSlot[Any]]: ...
+
+    @property
+    def generator(self) -> GeneratorSource | None: ...
+
+    @property
+    def generation_slots(self) -> int:
+        """Generations /v1 lets run at once (beyond them it answers 503 busy)."""
+        ...
 
     def observe(self, metrics: ServiceMetrics) -> None:
         """Called once the metrics exist: batch sizes, waits and model times go there."""

@@ -5,7 +5,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .logs import route_transformers_logs
 from .schemas import ModelStatus
@@ -66,7 +66,7 @@ class ModelSlot(Generic[T]):
         )
 
 
-def load_in_background(slots: list[ModelSlot]) -> threading.Thread:
+def load_in_background(slots: list[ModelSlot[Any]]) -> threading.Thread:
     """Loads the slots one after another on a daemon thread, so /healthz answers at once.
 
     One after another on purpose: Transformers builds models under process-wide

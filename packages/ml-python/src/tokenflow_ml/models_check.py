@@ -20,7 +20,7 @@ def _folder_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def _human(size: int | None) -> str:
+def _human(size: float | None) -> str:
     if size is None:
         return "?"
     for unit in ("B", "KB", "MB", "GB"):
@@ -59,7 +59,7 @@ def locate(model: str) -> tuple[str, int | None]:
 
 
 def rows(settings: Settings) -> list[tuple[str, str, str, str, str]]:
-    configured = [
+    configured: list[tuple[str, str, str]] = [
         ("classifier", settings.classifier_backend, settings.classifier_model_id()),
         ("compressor", settings.compressor_backend, settings.compressor_model_id()),
     ]

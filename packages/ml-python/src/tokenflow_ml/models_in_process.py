@@ -2,6 +2,7 @@
 batched on its own thread, compression on the inference pool."""
 
 import time
+from typing import Any
 
 from .batching import Batcher, BatchStats
 from .classification import Classifier, ClassifyCall, Scores
@@ -9,7 +10,7 @@ from .compression import Compression, Compressor, create_compressor
 from .inference_pool import InferencePool
 from .local_generation import LocalGenerator
 from .local_model import LOCAL_MODEL_ID
-from .metrics import ServiceMetrics, model_label
+from .metrics import ServiceMetrics, WorkQueue, model_label
 from .model_access import ModelIdentity, ModelName, ModelsReport
 from .model_slots import ModelSlot, load_in_background
 from .routing.serving import create_classifier
@@ -57,7 +58,7 @@ class InProcessModels:
         self._settings = settings
         self._classifier = classifier_slot(settings)
         self._compressor = compressor_slot(settings)
-        self.slots: list[ModelSlot] = [self._classifier, self._compressor]
+        self.slots: list[ModelSlot[Any]] = [self._classifier, self._compressor]
         self.generator = generator_slot(settings) if settings.generator_enabled else None
         self.generation_slots = settings.generation_concurrency
         if self.generator is not None:
@@ -75,7 +76,7 @@ class InProcessModels:
             max_wait_s=settings.max_queue_wait_s,
             on_batch=self._batch_done,
         )
-        self.queues = [self._pool, self._classifying]
+        self.queues: list[WorkQueue] = [self._pool, self._classifying]
 
     def observe(self, metrics: ServiceMetrics) -> None:
         self._metrics = metrics
@@ -115,7 +116,7 @@ class InProcessModels:
         model = self._compressor.get()
         tag = model_label(model.model)
 
-        def timed():
+        def timed() -> Compression:
             # The model's own work, the pool's queue wait excluded.
             started_at = time.perf_counter()
             try:

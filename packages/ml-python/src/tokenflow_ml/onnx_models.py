@@ -14,6 +14,11 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # onnxruntime has no type hints: to mypy this is Any.
+    from onnxruntime import InferenceSession
 
 log = logging.getLogger("tokenflow_ml.models")
 
@@ -119,7 +124,7 @@ def onnx_session(
     output: str,
     quantized: bool,
     threads: int,
-):
+) -> "InferenceSession":
     """An ONNX Runtime session of the model in `folder` (`head`: its Transformers class,
     e.g. "AutoModel"; `output`: the output's name), exported and quantised once."""
     import onnxruntime

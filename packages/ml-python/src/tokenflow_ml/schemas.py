@@ -1,6 +1,8 @@
 """Request and response models of the HTTP API; FastAPI publishes them in /openapi.json.
 
-The gateway's zod schemas mirror these limits (packages/server/src/ml/schemas.ts).
+packages/ml-python/openapi.json is generated from these models (`python -m
+tokenflow_ml.openapi_spec`), and the gateway's zod schemas from it (`gen:ml` in
+packages/server): change a field or a limit here, then regenerate both.
 """
 
 from typing import Annotated

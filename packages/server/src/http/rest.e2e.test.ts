@@ -51,8 +51,8 @@ afterAll(async () => {
   await ml?.close();
 });
 
-describe('the seed REST API', () => {
-  it('POST /api/classify takes and returns the seed snake_case shape', async () => {
+describe('the REST API', () => {
+  it('POST /api/classify takes and returns the snake_case shape', async () => {
     const response = await post('/api/classify', {
       prompt: 'Write a Python function that parses JSON.',
       possible_categories: null,
@@ -106,7 +106,7 @@ describe('the seed REST API', () => {
   });
 });
 
-describe('the seed SSE streams', () => {
+describe('the SSE streams', () => {
   it('POST /api/generate streams metadata, text_chunk and end_stream events', async () => {
     const model = 'groq-thinking-part-iter-0';
     const response = await post('/api/generate', { prompt: 'Alfajores?', model, provider: 'groq' });
@@ -131,7 +131,7 @@ describe('the seed SSE streams', () => {
     });
   });
 
-  it('POST /api/models/select takes the seed body and streams from the routed model', async () => {
+  it('POST /api/models/select takes the REST body and streams from the routed model', async () => {
     // The built-in catalog names real models; the replay upstream answers each with one recording.
     upstream.use({ fixture: 'groq-thinking-part-iter-0' });
     const response = await post('/api/models/select', {

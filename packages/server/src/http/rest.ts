@@ -1,14 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isTrackedEnvelope, TRPCError } from '@trpc/server';
+import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { causeDetails } from '../limits/refusal.ts';
-import { appRouter } from '../router/index.ts';
-import { createCallerFactory, type GatewayContext, publicMessage } from '../trpc.ts';
+import { classifyInputSchema, compressInputSchema } from '../ml/schemas.ts';
+import { publicMessage } from '../trpc.ts';
+import { snakeCase, toCamelKeys, toSnakeKeys } from '../wire/case.ts';
+import { type HttpContext, type ProcedureCaller, plainEvents, procedureCaller } from './call-procedure.ts';
 import { eventStreamResponse, readJson, sendJson } from './respond.ts';
 
-const createCaller = createCallerFactory(appRouter);
-type Caller = ReturnType<typeof createCaller>;
 type Body = Record<string, unknown>;
+type Input<P extends keyof ProcedureCaller> = Parameters<ProcedureCaller[P]>[0];
 
 function errorBody(error: unknown) {
   const trpc = error instanceof TRPCError ? error : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: error });
@@ -19,82 +20,44 @@ function errorBody(error: unknown) {
   };
 }
 
-/** The REST API's snake_case bodies, mapped onto the procedures' inputs and back. */
-const jsonRoutes: Record<string, (caller: Caller, body: Body) => Promise<unknown>> = {
-  'POST /api/compress': async (caller, b) => {
-    const r = await caller.compress({
-      text: b.text as string,
-      ratio: b.ratio as number,
-      targetTokens: b.target_tokens as number | undefined,
-      forceTokens: b.force_tokens as string[] | undefined,
-      forceReserveDigit: b.force_reserve_digit as boolean | undefined,
-      preserve: b.preserve as boolean | undefined,
-      dropConsecutive: b.drop_consecutive as boolean | undefined,
-      question: b.question as string | undefined,
+/**
+ * A snake_case body as the procedure's camelCase input. Fields the input does
+ * not have are refused under the names the caller sent (the procedure would
+ * name them in camelCase), and before renaming, so "__proto__" never is one.
+ */
+function camelInput(body: Body, schema: { shape: object }): Body {
+  const known = Object.keys(schema.shape).map(snakeCase);
+  const unknown = Object.keys(body).filter((field) => !known.includes(field));
+  if (unknown.length > 0) {
+    throw new TRPCError({
+      code: 'BAD_REQUEST',
+      message: `Invalid input: unknown field(s) ${unknown.map((f) => `"${f}"`).join(', ')}; expected ${known.join(', ')}.`,
     });
-    return {
-      compressed_text: r.compressedText,
-      origin_tokens: r.originTokens,
-      compressed_tokens: r.compressedTokens,
-      ratio: r.ratio,
-      saving_percent: r.savingPercent,
-      method: r.method,
-      model: r.model,
-      elapsed_ms: r.elapsedMs,
-    };
-  },
-  'POST /api/classify': async (caller, b) => {
-    const r = await caller.classify({
-      prompt: b.prompt as string,
-      possibleCategories: b.possible_categories as string[] | null | undefined,
-      multiLabel: (b.multi_label as boolean | undefined) ?? false,
-    });
-    return {
-      labels: r.labels,
-      top_category: r.topCategory,
-      confidence: r.confidence,
-      backend: r.backend,
-      model: r.model,
-      elapsed_ms: r.elapsedMs,
-    };
-  },
+  }
+  return toCamelKeys(body);
+}
+
+/** The REST API's snake_case JSON routes: the procedures' inputs and results, renamed. */
+const jsonRoutes: Record<string, (caller: ProcedureCaller, body: Body) => Promise<unknown>> = {
+  'POST /api/compress': async (caller, body) =>
+    toSnakeKeys(await caller.compress(camelInput(body, compressInputSchema) as Input<'compress'>)),
+  'POST /api/classify': async (caller, body) =>
+    toSnakeKeys(await caller.classify(camelInput(body, classifyInputSchema) as Input<'classify'>)),
   'GET /api/model-rankings': (caller) => caller.modelRankings(),
   'GET /api/usage': (caller) => caller.usage(),
 };
 
-/** The snake_case fields each JSON route maps; anything else is refused, as the procedures refuse unknown fields. */
-const jsonFields: Record<string, string[]> = {
-  'POST /api/compress': [
-    'text',
-    'ratio',
-    'target_tokens',
-    'force_tokens',
-    'force_reserve_digit',
-    'preserve',
-    'drop_consecutive',
-    'question',
-  ],
-  'POST /api/classify': ['prompt', 'possible_categories', 'multi_label'],
+/** The streams take the procedures' camelCase input as it is. */
+const streamRoutes: Record<string, (caller: ProcedureCaller, body: Body) => Promise<AsyncIterable<SseEvent>>> = {
+  'POST /api/generate': async (caller, body) => plainEvents(await caller.generate(body as Input<'generate'>)),
+  'POST /api/models/select': async (caller, body) =>
+    plainEvents(await caller.selectModel(body as Input<'selectModel'>)),
 };
 
-function refuseUnknownFields(key: string, body: Body) {
-  const known = jsonFields[key];
-  const unknown = known ? Object.keys(body).filter((field) => !known.includes(field)) : [];
-  if (unknown.length > 0) {
-    throw new TRPCError({
-      code: 'BAD_REQUEST',
-      message: `Invalid input: unknown field(s) ${unknown.map((f) => `"${f}"`).join(', ')}; expected ${known?.join(', ')}.`,
-    });
-  }
-}
-
-const streamRoutes: Record<string, (caller: Caller, body: Body) => Promise<AsyncIterable<unknown>>> = {
-  'POST /api/generate': (caller, b) => caller.generate(b as Parameters<Caller['generate']>[0]),
-  'POST /api/models/select': (caller, b) => caller.selectModel(b as Parameters<Caller['selectModel']>[0]),
-};
+type SseEvent = { type: string };
 
 /** Our events under the REST API's SSE event names (those it has always sent, then ours). */
-function toSse(event: { type: string } & Record<string, unknown>): [string, unknown] {
+function toSse(event: SseEvent): [string, unknown] {
   const { type, ...data } = event;
   switch (type) {
     case 'text':
@@ -108,13 +71,10 @@ function toSse(event: { type: string } & Record<string, unknown>): [string, unkn
   }
 }
 
-async function stream(res: ServerResponse, events: AsyncIterable<unknown>, slowConsumerTimeoutMs: number) {
+async function stream(res: ServerResponse, events: AsyncIterable<SseEvent>, slowConsumerTimeoutMs: number) {
   const send = eventStreamResponse(res, slowConsumerTimeoutMs);
   try {
-    for await (const item of events) {
-      const event = (isTrackedEnvelope(item) ? item[1] : item) as { type: string } & Record<string, unknown>;
-      await send(...toSse(event));
-    }
+    for await (const event of events) await send(...toSse(event));
   } catch (error) {
     await send('error', errorBody(error).body);
   }
@@ -123,33 +83,27 @@ async function stream(res: ServerResponse, events: AsyncIterable<unknown>, slowC
 
 /**
  * The REST + SSE API (`/api/*`) for clients that do not speak tRPC: each route
- * calls a procedure through `createCaller` and only translates shapes.
+ * calls a procedure (procedureCaller) and only translates shapes.
  * Returns false for paths it does not serve.
  */
 export async function handleRest(
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
-  ctx: GatewayContext,
+  ctx: HttpContext,
 ): Promise<boolean> {
   const key = `${req.method} ${path}`;
   const jsonRoute = jsonRoutes[key];
   const streamRoute = streamRoutes[key];
   if (!jsonRoute && !streamRoute) return false;
 
-  // A client that disconnects aborts the ML calls and the upstream stream.
-  const controller = new AbortController();
-  res.on('close', () => {
-    if (!res.writableEnded) controller.abort();
-  });
-  const caller = createCaller(ctx, { signal: controller.signal });
+  const caller = procedureCaller(ctx, res);
   try {
     const body = req.method === 'POST' ? await readJson(req, ctx.config.HTTP_MAX_BODY_BYTES) : {};
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new TRPCError({ code: 'BAD_REQUEST', message: 'The body must be a JSON object.' });
     }
     if (jsonRoute) {
-      refuseUnknownFields(key, body as Body);
       sendJson(res, 200, await jsonRoute(caller, body as Body));
     } else if (streamRoute) {
       // Input errors are answered with a status before the stream starts.

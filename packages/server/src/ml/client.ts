@@ -5,11 +5,14 @@ import type { z } from 'zod';
 import type { Config } from '../config.ts';
 import { Breaker, type BreakerOptions, type BreakerSnapshot, breakerOptions } from '../providers/breaker.ts';
 import { endSpan, SpanKind, startSpan, traceHeaders } from '../telemetry/tracing.ts';
+import { toSnakeKeys } from '../wire/case.ts';
 import { callerGaveUp, ML_SERVICE, mlError, whatTheBreakerHears } from './errors.ts';
 import {
   type ClassifyInput,
+  type ClassifyRequest,
   type ClassifyResult,
   type CompressInput,
+  type CompressRequest,
   type CompressResult,
   classifyResultSchema,
   compressResultSchema,
@@ -131,29 +134,17 @@ export function createMlClient({ baseUrl, timeoutMs, token, breaker: options, me
 
   return {
     classify: (input, options) =>
+      // null, not absent: the service's default categories, said explicitly.
       post(
         'classify',
-        { prompt: input.prompt, possible_categories: input.possibleCategories ?? null, multi_label: input.multiLabel },
+        toSnakeKeys({ ...input, possibleCategories: input.possibleCategories ?? null }) satisfies ClassifyRequest,
         classifyResultSchema,
         options,
       ),
 
+    // Options the caller left out are left out of the body: the service's defaults apply.
     compress: (input, options) =>
-      post(
-        'compress',
-        {
-          text: input.text,
-          ratio: input.ratio,
-          target_tokens: input.targetTokens,
-          force_tokens: input.forceTokens,
-          force_reserve_digit: input.forceReserveDigit,
-          preserve: input.preserve,
-          drop_consecutive: input.dropConsecutive,
-          question: input.question,
-        },
-        compressResultSchema,
-        options,
-      ),
+      post('compress', toSnakeKeys(input) satisfies CompressRequest, compressResultSchema, options),
 
     async readiness() {
       try {

@@ -1,104 +1,86 @@
 import { z } from 'zod';
+import { type CamelKeys, camelCase, toCamelKeys } from '../wire/case.ts';
+import { zClassifyRequest, zClassifyResponse, zCompressRequest, zCompressResponse, zReadiness } from './wire.gen.ts';
 
-/** The ML service's limits (packages/ml-python/src/tokenflow_ml/schemas.py), checked here first. */
+// The service's wire format (snake_case) comes from its OpenAPI (wire.gen.ts); the gateway's
+// camelCase view of it is derived here, and only the gateway's own rules are written by hand.
+
+/** A strict wire object with its fields renamed to camelCase, each keeping its checks. */
+function camelObject<S extends z.ZodRawShape>(wire: z.ZodObject<S>) {
+  const shape = Object.fromEntries(Object.entries(wire.shape).map(([key, field]) => [camelCase(key), field]));
+  return z.strictObject(shape as CamelKeys<S>);
+}
+
+/** A wire response read into camelCase: the one place the service's answers change case. */
+function camelResult<S extends z.ZodType<object>>(wire: S) {
+  return wire.transform((value): CamelKeys<z.output<S>> => toCamelKeys(value));
+}
+
+/** The most characters or items the service accepts in a field: its spec is the only source. */
+function maxLength(schema: z.ZodType): number {
+  for (const check of schema._zod.def.checks ?? []) {
+    const def = check._zod.def as { check: string; maximum?: number };
+    if (def.check === 'max_length' && def.maximum !== undefined) return def.maximum;
+  }
+  throw new Error('packages/ml-python/openapi.json lost a length limit the gateway checks');
+}
+
+const wire = { classify: zClassifyRequest.shape, compress: zCompressRequest.shape };
+const categories = wire.classify.possible_categories.unwrap().unwrap();
+const forceTokens = wire.compress.force_tokens.unwrap();
+
+/** The ML service's limits (from packages/ml-python/openapi.json), checked here first. */
 export const ML_LIMITS = {
-  textChars: 400_000,
-  promptChars: 20_000,
-  categories: 32,
-  categoryChars: 64,
-  forceTokens: 32,
-  forceTokenChars: 32,
-  questionChars: 10_000,
+  textChars: maxLength(wire.compress.text),
+  promptChars: maxLength(wire.classify.prompt),
+  categories: maxLength(categories),
+  categoryChars: maxLength(categories.element),
+  forceTokens: maxLength(forceTokens),
+  forceTokenChars: maxLength(forceTokens.element),
+  questionChars: maxLength(wire.compress.question.unwrap().unwrap()),
 } as const;
 
 const notBlank = (value: string) => value.trim().length > 0;
+const NOT_BLANK = 'must contain text, not only whitespace';
 
-export const classifyInputSchema = z.strictObject({
-  prompt: z.string().min(1).max(ML_LIMITS.promptChars).refine(notBlank, 'must contain text, not only whitespace'),
+export const classifyInputSchema = camelObject(zClassifyRequest).extend({
+  prompt: wire.classify.prompt.refine(notBlank, NOT_BLANK),
   /** Omitted or null: the default categories (reasoning, code, function-calling, text-to-text, creative, general). */
   possibleCategories: z
-    .array(z.string().trim().min(1).max(ML_LIMITS.categoryChars))
+    // Trimmed before the checks, as the service strips each category before its own.
+    .array(z.string().trim().pipe(categories.element))
     .min(1)
     .max(ML_LIMITS.categories)
     .refine((list) => new Set(list.map((c) => c.toLowerCase())).size === list.length, 'must not repeat a category')
     .nullish(),
-  multiLabel: z.boolean().default(false),
 });
 
-export const compressInputSchema = z.strictObject({
-  text: z.string().min(1).max(ML_LIMITS.textChars).refine(notBlank, 'must contain text, not only whitespace'),
-  /** Fraction of tokens to keep, 0 < ratio <= 1. */
-  ratio: z.number().gt(0).max(1).default(0.5),
+// Options left out stay out of the request, so the service applies its own defaults; only
+// ratio keeps the gateway's (the same 0.5), and nothing here takes null.
+export const compressInputSchema = camelObject(zCompressRequest).extend({
+  text: wire.compress.text.refine(notBlank, NOT_BLANK),
   /** A token budget; overrides ratio when set. */
-  targetTokens: z.number().int().min(1).max(1_000_000).optional(),
+  targetTokens: wire.compress.target_tokens.unwrap().unwrap().optional(),
   forceTokens: z
     // A newline is a useful forced token; spaces alone make llmlingua multiply the spaces.
-    .array(
-      z
-        .string()
-        .min(1)
-        .max(ML_LIMITS.forceTokenChars)
-        .refine((token) => token.replace(/[ \t]/g, '').length > 0, 'must not be only spaces'),
-    )
+    .array(forceTokens.element.refine((token) => token.replace(/[ \t]/g, '').length > 0, 'must not be only spaces'))
     .max(ML_LIMITS.forceTokens)
     .optional(),
-  forceReserveDigit: z.boolean().optional(),
+  forceReserveDigit: wire.compress.force_reserve_digit.removeDefault(),
   /** Keep fact spans whole (numbers with units, dates, identifiers, paths, code, names); default true. */
-  preserve: z.boolean().optional(),
-  dropConsecutive: z.boolean().optional(),
+  preserve: wire.compress.preserve.removeDefault(),
+  dropConsecutive: wire.compress.drop_consecutive.removeDefault(),
   /** For question-aware compression: passages relevant to it are kept first. */
-  question: z.string().min(1).max(ML_LIMITS.questionChars).optional(),
+  question: wire.compress.question.unwrap().unwrap().optional(),
 });
 
-// The service's answers, in its snake_case, turned into our camelCase here and nowhere else.
-export const classifyResultSchema = z
-  .object({
-    labels: z.array(z.object({ label: z.string(), score: z.number() })),
-    top_category: z.string(),
-    confidence: z.number(),
-    backend: z.string(),
-    model: z.string(),
-    elapsed_ms: z.number(),
-  })
-  .transform((r) => ({
-    labels: r.labels,
-    topCategory: r.top_category,
-    confidence: r.confidence,
-    backend: r.backend,
-    model: r.model,
-    elapsedMs: r.elapsed_ms,
-  }));
+export const classifyResultSchema = camelResult(zClassifyResponse);
+export const compressResultSchema = camelResult(zCompressResponse);
+export const mlReadinessSchema = zReadiness;
 
-export const compressResultSchema = z
-  .object({
-    compressed_text: z.string(),
-    origin_tokens: z.number().int(),
-    compressed_tokens: z.number().int(),
-    ratio: z.number(),
-    saving_percent: z.number(),
-    method: z.string(),
-    model: z.string(),
-    elapsed_ms: z.number(),
-  })
-  .transform((r) => ({
-    compressedText: r.compressed_text,
-    originTokens: r.origin_tokens,
-    compressedTokens: r.compressed_tokens,
-    ratio: r.ratio,
-    savingPercent: r.saving_percent,
-    method: r.method,
-    model: r.model,
-    elapsedMs: r.elapsed_ms,
-  }));
-
-export const mlReadinessSchema = z.object({
-  ready: z.boolean(),
-  models: z.record(
-    z.string(),
-    z.object({ status: z.string(), backend: z.string(), model: z.string(), error: z.string().nullish() }),
-  ),
-});
-
+/** The bodies the service takes, as its OpenAPI describes them. */
+export type ClassifyRequest = z.input<typeof zClassifyRequest>;
+export type CompressRequest = z.input<typeof zCompressRequest>;
 export type ClassifyInput = z.infer<typeof classifyInputSchema>;
 export type CompressInput = z.infer<typeof compressInputSchema>;
 export type ClassifyResult = z.output<typeof classifyResultSchema>;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TRPCError, tracked } from '@trpc/server';
+import { TRPCError, type TrackedEnvelope, tracked } from '@trpc/server';
 import type { EndUsage, Savings } from '../generation/events.ts';
 import { retryLater } from '../limits/refusal.ts';
 import type { StreamTimeouts } from '../providers/chat-stream.ts';
@@ -24,14 +24,20 @@ type StreamEvent = {
 /**
  * What every streaming procedure does around its events: refuse resumption and
  * new work while draining, enforce the caller's limits, count the stream for
- * graceful shutdown, hold back while the client is behind, give each event a
- * tracked id, and log how the stream went.
+ * graceful shutdown, and log how the stream went.
+ *
+ * Over a WebSocket (ctx.connection set) it also does the transport's part: it
+ * holds back while the client is behind and gives each event a tracked id.
+ * Everyone else (createCaller for REST and /v1) gets the plain events. tRPC
+ * types a procedure's output, not a transport's: the declared type is what
+ * tRPC clients receive (they subscribe over WebSockets); `plainEvents` in
+ * http/call-procedure.ts is the other side.
  */
 export async function* eventStream<E extends StreamEvent>(
   procedure: string,
   opts: { ctx: GatewayContext; signal: AbortSignal | undefined; lastEventId: string | null | undefined },
   run: (scope: StreamScope) => AsyncIterable<E>,
-) {
+): AsyncGenerator<TrackedEnvelope<E>> {
   const { ctx } = opts;
   // Counts the stream in tokenflow_* metrics once it ends, refusals below included.
   const meter = ctx.metrics.stream(procedure, ctx.principal.name);
@@ -97,9 +103,12 @@ export async function* eventStream<E extends StreamEvent>(
       if (event.type === 'end' && event.usage && principal.limits.tokensPerMinute !== undefined) {
         await ctx.limiter.recordTokens(principal.name, event.usage.totalTokens).catch(() => undefined);
       }
-      await waitForReader(connection, backpressure, signal);
-      // Tracked ids let a resubscribing client tell us where it stopped (see above).
-      yield tracked(`${requestId}:${events++}`, event);
+      const id = `${requestId}:${events++}`;
+      if (connection) {
+        await waitForReader(connection, backpressure, signal);
+        // Tracked ids let a resubscribing client tell us where it stopped (see above).
+        yield tracked(id, event);
+      } else yield event as unknown as TrackedEnvelope<E>;
     }
     log.info({ events, ms: Math.round(performance.now() - started), aborted: signal.aborted }, `${procedure} finished`);
   } catch (error) {

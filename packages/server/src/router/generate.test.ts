@@ -17,6 +17,8 @@ import { appRouter } from './index.ts';
 let upstream: ReplayUpstream;
 const createCaller = createCallerFactory(appRouter);
 let caller: ReturnType<typeof createCaller>;
+/** A caller as a WebSocket client's calls run: with a connection (one with no send buffer to wait on). */
+let socketCaller: ReturnType<typeof createCaller>;
 let lifecycle: Lifecycle;
 
 beforeAll(async () => {
@@ -37,10 +39,11 @@ beforeAll(async () => {
     principal: ANONYMOUS,
   };
   caller = createCaller(context);
+  socketCaller = createCaller({ ...context, connection: {} });
 });
 afterAll(() => upstream.close());
 
-/** A server-side caller yields tRPC's raw tracked envelope, [id, event, marker], not { id, data }. */
+/** Over a WebSocket each event is tRPC's raw tracked envelope, [id, event, marker], not { id, data }. */
 function unwrap(item: unknown): { id: string; event: GenerateEvent } {
   const [id, event] = item as [string, GenerateEvent];
   return { id, event };
@@ -48,13 +51,13 @@ function unwrap(item: unknown): { id: string; event: GenerateEvent } {
 
 async function collect(stream: AsyncIterable<unknown>) {
   const events: GenerateEvent[] = [];
-  for await (const item of stream) events.push(unwrap(item).event);
+  for await (const item of stream) events.push(item as GenerateEvent);
   return events;
 }
 
 describe('generate procedure', () => {
-  it('yields tracked events with ids that count up within one request', async () => {
-    const stream = await caller.generate({ prompt: 'hi', model: 'groq-thinking-part-iter-1' });
+  it('yields tracked events with ids that count up within one request over a WebSocket', async () => {
+    const stream = await socketCaller.generate({ prompt: 'hi', model: 'groq-thinking-part-iter-1' });
     const ids: string[] = [];
     const events: GenerateEvent[] = [];
     for await (const item of stream) {
@@ -73,8 +76,15 @@ describe('generate procedure', () => {
     expect(lifecycle.activeStreams).toBe(0);
   });
 
+  it('yields the plain events, with no tracked id, to a caller without a WebSocket (REST, /v1)', async () => {
+    const events = await collect(await caller.generate({ prompt: 'hi', model: 'groq-thinking-part-iter-1' }));
+
+    expect(events[0]).toMatchObject({ type: 'metadata' });
+    expect(events.at(-1)).toMatchObject({ type: 'end' });
+  });
+
   it('refuses to replay a generation for a client that resubscribes after a lost connection', async () => {
-    const stream = await caller.generate({ prompt: 'hi', model: 'm', lastEventId: 'abc:12' });
+    const stream = await socketCaller.generate({ prompt: 'hi', model: 'm', lastEventId: 'abc:12' });
     await expect(collect(stream)).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 

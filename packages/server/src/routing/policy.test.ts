@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Catalog, catalogSchema, loadCatalog } from './catalog.ts';
-import { type RouteRequest, route } from './policy.ts';
+import { estimateTokens, type RouteRequest, route } from './policy.ts';
 
 const catalog: Catalog = catalogSchema.parse({
   defaultCategory: 'general',
@@ -172,5 +172,14 @@ describe('catalog', () => {
     const parsed = catalogSchema.safeParse({ ...catalog, defaultCategory: 'nope' });
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues[0]?.message).toBe('no model serves the default category');
+  });
+});
+
+describe('estimateTokens', () => {
+  it('counts one token per three characters, rounded up, the same rule as the ML service', () => {
+    // ml-python/tests/test_metrics.py pins the same cases for estimate_tokens.
+    const cases = { '': 0, abc: 1, abcd: 2, ['x'.repeat(300)]: 100 };
+    const estimated = Object.fromEntries(Object.keys(cases).map((text) => [text, estimateTokens(text)]));
+    expect(estimated).toEqual(cases);
   });
 });

@@ -129,7 +129,11 @@ export function route(catalog: Catalog, request: RouteRequest, policy: RoutePoli
   return { category, reason, candidates: order(candidates, catalog, request.prefer), excluded };
 }
 
-/** A deliberately high estimate (3 characters a token) so context-window checks err on the safe side. */
+/**
+ * A deliberately high estimate (3 characters a token, rounded up) so context-window checks err
+ * on the safe side: English averages about 4 with cl100k, code and other languages fewer. The ML
+ * service's estimate_tokens (ml-python/src/tokenflow_ml/metrics.py) is the same rule.
+ */
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 3);
 }

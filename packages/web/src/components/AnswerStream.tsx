@@ -1,6 +1,7 @@
-import { type AnswerState, answeringModel } from '../answer-state.ts';
+import { type AnswerState, answeringModel } from '@tokenflow/client';
 import { formatTokens, formatUsd } from '../format.ts';
 import type { StreamStatus } from '../use-stream.ts';
+import { Markdown } from './Markdown.tsx';
 
 function statusText(status: StreamStatus, answer: AnswerState): string {
   const model = answeringModel(answer);
@@ -36,7 +37,7 @@ export function AnswerStream({ status, answer }: { status: StreamStatus; answer:
         </details>
       ) : null}
       <div className="answer-text" data-deltas={answer.deltas}>
-        {answer.text}
+        <Markdown text={answer.text} />
         {status === 'running' ? <span className="cursor" aria-hidden="true" /> : null}
       </div>
       {usage ? (

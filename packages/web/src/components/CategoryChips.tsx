@@ -1,13 +1,22 @@
 import { type FormEvent, useId, useState } from 'react';
 
-/** The ML service's default categories (packages/ml-python/src/tokenflow_ml/categories.py). */
-export const DEFAULT_CATEGORIES = ['reasoning', 'code', 'function-calling', 'text-to-text', 'creative', 'general'];
-
-/** The categories the classifier may choose from, as removable chips, with a field to add more. */
-export function CategoryChips({ categories, onChange }: { categories: string[]; onChange(next: string[]): void }) {
+/**
+ * The categories the classifier may choose from, as removable chips, with a
+ * field to add more. `value` null means the defaults: the ML service's own
+ * categories, which are the ones the gateway's catalog ranks (`defaults`).
+ */
+export function CategoryChips({
+  value,
+  defaults,
+  onChange,
+}: {
+  value: string[] | null;
+  defaults: string[];
+  onChange(next: string[] | null): void;
+}) {
   const id = useId();
   const [draft, setDraft] = useState('');
-  const isDefault = categories.join() === DEFAULT_CATEGORIES.join();
+  const categories = value ?? defaults;
 
   const add = (event: FormEvent) => {
     event.preventDefault();
@@ -50,10 +59,11 @@ export function CategoryChips({ categories, onChange }: { categories: string[]; 
         <button type="button" onClick={add} disabled={!draft.trim()}>
           Add
         </button>
-        <button type="button" onClick={() => onChange(DEFAULT_CATEGORIES)} disabled={isDefault}>
+        <button type="button" onClick={() => onChange(null)} disabled={value === null}>
           Reset to defaults
         </button>
       </div>
+      {value === null && defaults.length === 0 ? <p className="hint">Loading the catalog’s categories…</p> : null}
     </fieldset>
   );
 }

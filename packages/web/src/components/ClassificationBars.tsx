@@ -1,4 +1,4 @@
-import type { SelectMetadata } from '../answer-state.ts';
+import type { SelectMetadata } from '@tokenflow/client';
 import { formatMs, formatPercent } from '../format.ts';
 
 /** The classifier's score per category as bars, the chosen category first-class. */

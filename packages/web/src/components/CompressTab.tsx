@@ -1,9 +1,9 @@
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useId, useMemo, useState } from 'react';
+import { useConnection } from '../connection.ts';
 import { readableError } from '../errors.ts';
 import { formatMs, formatPercent, formatTokens } from '../format.ts';
 import { submitOnCtrlEnter } from '../prompt.ts';
-import { useTRPC } from '../trpc.ts';
 import { wordDiff } from '../word-diff.ts';
 import { type Compression, CompressionControl, compressionInput } from './CompressionControl.tsx';
 import { ErrorMessage } from './ErrorMessage.tsx';
@@ -14,7 +14,7 @@ const SAMPLE =
 /** compress alone: the compressed text, with the words it dropped struck through. */
 export function CompressTab() {
   const id = useId();
-  const trpc = useTRPC();
+  const { trpc } = useConnection();
   const [text, setText] = useState(SAMPLE);
   const [compression, setCompression] = useState<Compression>({ mode: 'ratio', ratio: 0.5, targetTokens: 30 });
   const compress = useMutation(trpc.compress.mutationOptions());

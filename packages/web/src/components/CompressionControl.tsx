@@ -1,3 +1,4 @@
+import type { RouterInputs } from '@tokenflow/client';
 import { useId } from 'react';
 
 export interface Compression {
@@ -10,7 +11,7 @@ export interface Compression {
 export const defaultCompression: Compression = { mode: 'off', ratio: 0.5, targetTokens: 200 };
 
 /** The `compress` option of selectModel (and the knobs of the compress tab), or undefined when off. */
-export function compressionInput(compression: Compression): { ratio: number } | { targetTokens: number } | undefined {
+export function compressionInput(compression: Compression): RouterInputs['selectModel']['compress'] {
   if (compression.mode === 'ratio') return { ratio: compression.ratio };
   if (compression.mode === 'target') return { targetTokens: compression.targetTokens };
   return undefined;

@@ -1,4 +1,4 @@
-import type { AnswerState, SelectMetadata } from '../answer-state.ts';
+import type { AnswerState, SelectMetadata } from '@tokenflow/client';
 import { formatMs, formatPercent, formatTokens, formatUsd } from '../format.ts';
 
 /** Tokens before and after compression, and what that saved once the end event priced it. */

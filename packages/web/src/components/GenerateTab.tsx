@@ -1,6 +1,6 @@
 import { streamGenerate } from '@tokenflow/client';
 import { type FormEvent, useState } from 'react';
-import { useConnection } from '../connection-context.ts';
+import { useConnection } from '../connection.ts';
 import { initialPrompt, isPromptEmpty, promptInput } from '../prompt.ts';
 import { useStream } from '../use-stream.ts';
 import { AnswerStream } from './AnswerStream.tsx';

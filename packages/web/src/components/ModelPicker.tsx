@@ -1,8 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useId, useMemo } from 'react';
+import { useConnection } from '../connection.ts';
 import { formatPricePerMTok } from '../format.ts';
 import { defaultModel, modelOptions } from '../models.ts';
-import { useTRPC } from '../trpc.ts';
 
 export const CUSTOM = 'custom';
 
@@ -19,7 +19,7 @@ export function ModelPicker({
   onCustom(model: string): void;
 }) {
   const id = useId();
-  const trpc = useTRPC();
+  const { trpc } = useConnection();
   const rankings = useQuery(trpc.modelRankings.queryOptions(undefined, { staleTime: 60_000 }));
   const options = useMemo(() => (rankings.data ? modelOptions(rankings.data) : null), [rankings.data]);
 

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
-import { type AnswerState, answeringModel, type SelectMetadata } from '../answer-state.ts';
+import { type AnswerState, answeringModel, type SelectMetadata } from '@tokenflow/client';
+import { useConnection } from '../connection.ts';
 import { formatPricePerMTok } from '../format.ts';
-import { useTRPC } from '../trpc.ts';
 
 /** What the gateway's `routing` field means (packages/server/src/routing/policy.ts). */
 const ROUTING_REASONS: Record<string, string> = {
@@ -16,7 +16,7 @@ const key = (ref: { provider: string; model: string }) => `${ref.provider}/${ref
 
 /** The chosen model, every candidate with its rank and price, and each fallback with its reason. */
 export function RoutingPanel({ metadata, answer }: { metadata: SelectMetadata; answer: AnswerState }) {
-  const trpc = useTRPC();
+  const { trpc } = useConnection();
   const rankings = useQuery(trpc.modelRankings.queryOptions(undefined, { staleTime: 60_000 }));
   const catalog = new Map(
     [

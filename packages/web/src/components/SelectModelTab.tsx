@@ -1,11 +1,11 @@
-import { streamSelectModel } from '@tokenflow/client';
-import { type FormEvent, useId, useState } from 'react';
-import { isSelectMetadata } from '../answer-state.ts';
-import { useConnection } from '../connection-context.ts';
+import { useQuery } from '@tanstack/react-query';
+import { isSelectMetadata, type RouterInputs, streamSelectModel } from '@tokenflow/client';
+import { type FormEvent, useId, useMemo, useState } from 'react';
+import { useConnection } from '../connection.ts';
 import { initialPrompt, isPromptEmpty, promptInput } from '../prompt.ts';
 import { useStream } from '../use-stream.ts';
 import { AnswerStream } from './AnswerStream.tsx';
-import { CategoryChips, DEFAULT_CATEGORIES } from './CategoryChips.tsx';
+import { CategoryChips } from './CategoryChips.tsx';
 import { ClassificationBars } from './ClassificationBars.tsx';
 import { type Compression, CompressionControl, compressionInput, defaultCompression } from './CompressionControl.tsx';
 import { CompressionSummary } from './CompressionSummary.tsx';
@@ -14,17 +14,22 @@ import { PromptEditor } from './PromptEditor.tsx';
 import { RoutingPanel } from './RoutingPanel.tsx';
 import { RunControls } from './RunControls.tsx';
 
-type Prefer = '' | 'quality' | 'cost' | 'speed';
+type Preference = NonNullable<RouterInputs['selectModel']['prefer']>;
+const PREFERENCES: Preference[] = ['quality', 'cost', 'speed'];
 
 /** selectModel: classify (and compress), route to a model, stream its answer. */
 export function SelectModelTab() {
-  const { client } = useConnection();
+  const { client, trpc } = useConnection();
+  const rankings = useQuery(trpc.modelRankings.queryOptions(undefined, { staleTime: 60_000 }));
+  // The default categories are the catalog's, which ranks exactly the ML service's own.
+  const defaultCategories = useMemo(() => Object.keys(rankings.data?.categories ?? {}), [rankings.data]);
   const stream = useStream();
   const id = useId();
   const [prompt, setPrompt] = useState(() => initialPrompt('Prove that the square root of 2 is irrational.'));
-  const [categories, setCategories] = useState(DEFAULT_CATEGORIES);
+  // Null while the defaults stand: the request then leaves the categories to the ML service.
+  const [categories, setCategories] = useState<string[] | null>(null);
   const [compression, setCompression] = useState<Compression>(defaultCompression);
-  const [prefer, setPrefer] = useState<Prefer>('');
+  const [prefer, setPrefer] = useState<Preference | ''>('');
   const [maxTokens, setMaxTokens] = useState('');
 
   const run = (event: FormEvent) => {
@@ -33,7 +38,7 @@ export function SelectModelTab() {
     const compress = compressionInput(compression);
     const input = {
       ...promptInput(prompt),
-      possibleCategories: categories,
+      ...(categories ? { possibleCategories: categories } : {}),
       ...(compress ? { compress } : {}),
       ...(prefer ? { prefer } : {}),
       ...(maxTokens ? { maxTokens: Number(maxTokens) } : {}),
@@ -46,17 +51,23 @@ export function SelectModelTab() {
     <div className="tab-layout">
       <form className="controls" onSubmit={run} aria-label="Route and answer">
         <PromptEditor prompt={prompt} onChange={setPrompt} />
-        <CategoryChips categories={categories} onChange={setCategories} />
+        <CategoryChips value={categories} defaults={defaultCategories} onChange={setCategories} />
         <CompressionControl value={compression} onChange={setCompression} />
         <fieldset>
           <legend>Routing hints</legend>
           <div className="row">
             <label htmlFor={`${id}-prefer`}>Prefer</label>
-            <select id={`${id}-prefer`} value={prefer} onChange={(event) => setPrefer(event.target.value as Prefer)}>
+            <select
+              id={`${id}-prefer`}
+              value={prefer}
+              onChange={(event) => setPrefer(event.target.value as Preference | '')}
+            >
               <option value="">the catalog's rank</option>
-              <option value="quality">quality</option>
-              <option value="cost">cost</option>
-              <option value="speed">speed</option>
+              {PREFERENCES.map((preference) => (
+                <option key={preference} value={preference}>
+                  {preference}
+                </option>
+              ))}
             </select>
             <label htmlFor={`${id}-max-tokens`}>Max tokens</label>
             <input

@@ -14,6 +14,7 @@ same way for all of them:
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -155,7 +156,7 @@ def render(doc: Layout, keep: np.ndarray) -> str:
     lines_with_content = np.unique(doc.line[content])
     shown |= doc.structural & np.isin(doc.line, lines_with_content)
     out: list[str] = []
-    previous = -1
+    previous: int | np.integer[Any] = -1
     for i in np.flatnonzero(shown):
         if previous >= 0:
             gap = text[doc.ends[previous] : doc.starts[i]]
@@ -237,7 +238,8 @@ def select(
 
     # Then single words and large code blocks, best first.
     free = np.flatnonzero((doc.group < 0) & ~doc.structural)
-    units = [(float(scores[i]), i, i + 1) for i in free]
+    # Word indexes from numpy (free) and from Python (the groups' bounds) alike.
+    units: list[tuple[float, Any, Any]] = [(float(scores[i]), i, i + 1) for i in free]
     units += [(float(scores[a:b].mean()), a, b) for _, a, b in big_code]
     units += [(float(rank[a:b].mean()), a, b) for _, a, b in facts if not keep[a]]
     units.sort(key=lambda u: -u[0])
@@ -251,7 +253,9 @@ def select(
     return _fit(doc, keep, scores, count_tokens, word_costs, budget, worth)
 
 
-def _give_up_a_group(doc: Layout, keep: np.ndarray, scores: np.ndarray, worth: dict) -> bool:
+def _give_up_a_group(
+    doc: Layout, keep: np.ndarray, scores: np.ndarray, worth: dict[int, float]
+) -> bool:
     """Drops the least valued kept fact group; one with forced words (force_tokens, or
     digits under force_reserve_digit) first shrinks to them: "48,500" without its
     label "Q3 budget of" before it goes. False when no group is left."""
@@ -282,7 +286,13 @@ TOP_UP_BELOW = 0.95
 
 
 def _fit(
-    doc: Layout, keep: np.ndarray, scores, count_tokens, word_costs, budget: int, worth
+    doc: Layout,
+    keep: np.ndarray,
+    scores: np.ndarray,
+    count_tokens: Callable[[str], int],
+    word_costs: np.ndarray,
+    budget: int,
+    worth: dict[int, float],
 ) -> np.ndarray:
     """Per-word costs are estimates (tokens merge across words, breaks and structure cost
     too): drop the weakest free words until the counted result fits (the least valued

@@ -21,12 +21,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .budget import WORD
 from .distilled import DEFAULT_HEAD, DistilledHead, MiniLMStates, word_features
 from .library import keep_agreement
+
+if TYPE_CHECKING:
+    from .methods import LLMLinguaCompressor
 
 DATA = Path(__file__).resolve().parents[3] / "data"
 PROMPTS_PER_TEXT = 12
@@ -66,7 +70,9 @@ def ranks(values: np.ndarray) -> np.ndarray:
     return order / max(1, len(values) - 1)
 
 
-def fit(teacher, student: MiniLMStates, texts: list[str]) -> tuple[np.ndarray, float, int]:
+def fit(
+    teacher: "LLMLinguaCompressor", student: MiniLMStates, texts: list[str]
+) -> tuple[np.ndarray, float, int]:
     features, targets = [], []
     for text in texts:
         spans = [m.span() for m in WORD.finditer(text)]
@@ -81,7 +87,13 @@ def fit(teacher, student: MiniLMStates, texts: list[str]) -> tuple[np.ndarray, f
     return weights, float(mean_y - mean_x @ weights), len(y)
 
 
-def agreement(teacher, student: MiniLMStates, weights, bias, texts: list[str]) -> float:
+def agreement(
+    teacher: "LLMLinguaCompressor",
+    student: MiniLMStates,
+    weights: np.ndarray,
+    bias: float,
+    texts: list[str],
+) -> float:
     shares = []
     for text in texts:
         spans = [m.span() for m in WORD.finditer(text)]

@@ -124,4 +124,5 @@ class DistilledScorer:
         self._bias = loaded.bias
 
     def word_scores(self, text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        return word_features(self.states, text, starts, ends) @ self._weights + self._bias
+        features = word_features(self.states, text, starts, ends)
+        return np.asarray(features @ self._weights + self._bias)

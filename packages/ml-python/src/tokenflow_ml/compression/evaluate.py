@@ -16,10 +16,12 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..schemas import CompressRequest
+from .methods import Compressor
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "compression"
 SPACES = re.compile(r"\s+")
@@ -67,8 +69,14 @@ def survives(fact: str, text: str) -> bool:
     return SPACES.sub(" ", fact) in SPACES.sub(" ", text)
 
 
-def evaluate(compressor, documents, ratio: float, preserve: bool, question: bool) -> dict:
-    rows = []
+def evaluate(
+    compressor: Compressor,
+    documents: list[EvalDocument],
+    ratio: float,
+    preserve: bool,
+    question: bool,
+) -> dict[str, Any]:
+    rows: list[dict[str, Any]] = []
     for doc in documents:
         request = CompressRequest(
             text=doc.text,
@@ -94,14 +102,14 @@ def evaluate(compressor, documents, ratio: float, preserve: bool, question: bool
             }
         )
     facts = sum(r["facts"] for r in rows)
-    kept = sum(r["kept"] for r in rows)
+    facts_kept = sum(r["kept"] for r in rows)
     errors = [abs(r["ratio"] / ratio - 1) for r in rows]
     tokens = sum(r["origin_tokens"] for r in rows)
     return {
         "ratio_asked": ratio,
         "facts": facts,
-        "facts_kept": kept,
-        "fact_share": kept / facts,
+        "facts_kept": facts_kept,
+        "fact_share": facts_kept / facts,
         "median_ratio_error": statistics.median(errors),
         "max_ratio_error": max(errors),
         "tokens_per_second": tokens / sum(r["seconds"] for r in rows),

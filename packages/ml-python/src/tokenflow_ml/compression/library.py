@@ -3,10 +3,16 @@
 The service no longer calls it; pipeline.py does what it did, keeping facts and structure.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .pipeline import prepare_tiktoken
 
+if TYPE_CHECKING:
+    from .token_classifier import TokenClassifierScorer
 
-def library_compressor(model: str, llmlingua2: bool, device: str = "cpu"):
+
+# llmlingua has no type hints: its PromptCompressor is Any to mypy.
+def library_compressor(model: str, llmlingua2: bool, device: str = "cpu") -> Any:
     """llmlingua's PromptCompressor on `model`, runnable on current Transformers."""
     prepare_tiktoken()
     from llmlingua import PromptCompressor
@@ -25,18 +31,19 @@ class LegacyCacheModel:
     otherwise behaves like the wrapped model.
     """
 
-    def __init__(self, model) -> None:
+    def __init__(self, model: Any) -> None:
         self._model = model
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._model, name)
 
-    def __call__(self, *args, past_key_values=None, **kwargs):
+    def __call__(self, *args: Any, past_key_values: Any = None, **kwargs: Any) -> Any:
         from transformers import DynamicCache
 
         if isinstance(past_key_values, list | tuple):
             past_key_values = DynamicCache.from_legacy_cache(
-                tuple((key, value) for key, value in past_key_values)
+                # transformers hints a 1-tuple of layers; it takes any number.
+                tuple((key, value) for key, value in past_key_values)  # type: ignore[arg-type]
             )
         output = self._model(*args, past_key_values=past_key_values, **kwargs)
         if isinstance(output.past_key_values, DynamicCache):
@@ -44,7 +51,7 @@ class LegacyCacheModel:
         return output
 
 
-def library_word_probabilities(compressor, text: str) -> list[float]:
+def library_word_probabilities(compressor: Any, text: str) -> list[float]:
     """The library's own LLMLingua-2 word scores for `text`: its chunking, its dataset
     (every window padded to 512), its forward pass and its word merge. Its
     `__get_context_prob` averages them away, so its steps are called one by one here."""
@@ -73,7 +80,7 @@ def library_word_probabilities(compressor, text: str) -> list[float]:
     return words
 
 
-def bert_word_probabilities(scorer, text: str) -> list[float]:
+def bert_word_probabilities(scorer: "TokenClassifierScorer", text: str) -> list[float]:
     """Our scorer's token probabilities merged into the library's words (a token and the
     "##" pieces after it, as its mBERT rule does; scored by the first), so the two can be
     compared word by word."""

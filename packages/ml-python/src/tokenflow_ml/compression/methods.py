@@ -49,11 +49,12 @@ class LLMLinguaCompressor:
 
         self.model = model
         self._tokenizer = AutoTokenizer.from_pretrained(model)
-        self._model = AutoModelForCausalLM.from_pretrained(model).to(device).eval()
+        # transformers hints the decorated from_pretrained as taking the model class first.
+        self._model = AutoModelForCausalLM.from_pretrained(model).to(device).eval()  # type: ignore[arg-type]
         self._counter = TokenCounter()
         self._lock = threading.Lock()
 
-    def word_scores(self, text: str, starts, ends):
+    def word_scores(self, text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         offsets, surprisal = token_surprisal(self._model, self._tokenizer, text)
         values = np.asarray(surprisal, dtype=np.float64)
         # The first token has nothing before it to be predicted from: score it as the most

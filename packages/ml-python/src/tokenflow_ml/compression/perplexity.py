@@ -5,10 +5,21 @@ the least surprising words carry the least information and are dropped first
 (pipeline.py does the dropping, the same way for every method).
 """
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-def token_surprisal(model, tokenizer, text: str, window: int = 1024, context: int = 256):
+
+def token_surprisal(
+    model: "PreTrainedModel",
+    tokenizer: "PreTrainedTokenizerBase",
+    text: str,
+    window: int = 1024,
+    context: int = 256,
+) -> tuple[list[tuple[int, int]], np.ndarray]:
     """(offsets, surprisal) per token of `text`, in windows that see `context` tokens before."""
     import torch
 

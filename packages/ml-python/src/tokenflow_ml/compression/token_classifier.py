@@ -70,7 +70,7 @@ class TokenClassifierScorer:
                 feed = {"input_ids": ids, "attention_mask": mask}
                 if "token_type_ids" in names:
                     feed["token_type_ids"] = np.zeros_like(ids)
-                return session.run(None, feed)[0]
+                return np.asarray(session.run(None, feed)[0])
         else:
             import torch
             from transformers import AutoModelForTokenClassification
@@ -83,7 +83,7 @@ class TokenClassifierScorer:
                         input_ids=torch.from_numpy(ids).to(device),
                         attention_mask=torch.from_numpy(mask).to(device),
                     )
-                return out.logits.float().cpu().numpy()
+                return np.asarray(out.logits.float().cpu().numpy())
 
         self._logits = logits
 

@@ -1,6 +1,7 @@
 """The Ray Serve application: the ingress bound to one deployment per model."""
 
 import os
+from typing import Any
 
 from ray.serve import Application
 
@@ -16,7 +17,7 @@ FORWARDED_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "ML_MODELS_DIR", "TIK
 
 def replica_settings(settings: Settings) -> Settings:
     """What a model replica is given: no secret, one torch thread unless told otherwise."""
-    update: dict = {"service_token": None}
+    update: dict[str, object] = {"service_token": None}
     if "torch_threads" not in settings.model_fields_set:
         # Replicas share the cores: each taking them all would oversubscribe them.
         update["torch_threads"] = 1
@@ -32,7 +33,7 @@ def build_application(settings: Settings, options: RayOptions) -> Application:
     models = replica_settings(settings)
     env = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
 
-    def placed(deployment, model: str, **extra):
+    def placed(deployment: Any, model: str, **extra: Any) -> Any:
         return deployment.options(
             autoscaling_config=options.autoscaling_config(model, extra["max_ongoing_requests"]),
             ray_actor_options={
@@ -66,7 +67,8 @@ def build_application(settings: Settings, options: RayOptions) -> Application:
             max_ongoing_requests=settings.generation_concurrency,
             max_queued_requests=waiting(settings.generation_concurrency),
         ).bind(models)
-    ingress = Ingress.options(
+    # @serve.deployment made the class a Deployment; mypy keeps a class decorator's input.
+    ingress = Ingress.options(  # type: ignore[attr-defined]
         num_replicas=options.ingress_replicas,
         ray_actor_options={"num_cpus": 0, "runtime_env": {"env_vars": env}},
     )
@@ -74,7 +76,7 @@ def build_application(settings: Settings, options: RayOptions) -> Application:
     return ingress.bind(settings, most_generators, classifier, compressor, generator)
 
 
-def from_environment(_args: dict | None = None) -> Application:
+def from_environment(_args: dict[str, Any] | None = None) -> Application:
     """The application as a Serve config file names it (`import_path`), e.g. KubeRay's
     RayService in deploy/: settings from each pod's ML_* and ML_RAY_* environment."""
     return build_application(Settings(), RayOptions())

@@ -12,7 +12,9 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from fastapi import FastAPI
 from ray import serve
+from ray.serve.handle import DeploymentHandle
 
 from ..app import create_app
 from ..batching import Batcher
@@ -129,7 +131,12 @@ class Ingress:
     """app.py's FastAPI app, its models reached through the deployments' handles."""
 
     def __init__(
-        self, settings: Settings, generation_replicas: int, classifier, compressor, generator=None
+        self,
+        settings: Settings,
+        generation_replicas: int,
+        classifier: DeploymentHandle,
+        compressor: DeploymentHandle,
+        generator: DeploymentHandle | None = None,
     ) -> None:
         from .remote_models import RemoteModels
 
@@ -137,5 +144,5 @@ class Ingress:
         models = RemoteModels(settings, generation_replicas, classifier, compressor, generator)
         self._app = create_app(settings, models=models)
 
-    def __serve_build_asgi_app__(self):
+    def __serve_build_asgi_app__(self) -> FastAPI:
         return self._app

@@ -1,6 +1,6 @@
 """How the service is laid out on Ray Serve: ML_RAY_* settings."""
 
-from typing import Self
+from typing import Any, Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,7 +59,7 @@ class RayOptions(BaseSettings):
         low = getattr(self, f"{model}_replicas")
         return low, getattr(self, f"{model}_max_replicas") or low
 
-    def autoscaling_config(self, model: str, at_once: int = 1) -> dict:
+    def autoscaling_config(self, model: str, at_once: int = 1) -> dict[str, Any]:
         """Ray scales the deployment between them on requests queued and running per replica.
 
         `at_once`: what one replica of a model other than the classifier runs at a time.

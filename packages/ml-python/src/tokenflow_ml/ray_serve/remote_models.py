@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from ray import serve
 from ray.exceptions import RayActorError, RayError, RayTaskError
@@ -51,7 +52,7 @@ def cause(error: RayTaskError) -> BaseException:
     return RuntimeError(f"a replica failed: {first_line(str(error))}")
 
 
-def plain(state) -> str:
+def plain(state: object) -> str:
     """An enum of Ray's, or already its name (serve.status() gives either, by version)."""
     return str(getattr(state, "value", state))
 
@@ -66,7 +67,8 @@ class Lost(NotReady):
     """The replica died under the request and there was no other to take it."""
 
 
-async def call(name: str, method, *args):
+# Ray is Any to mypy (pyproject.toml), so is what a deployment's method gives back.
+async def call(name: str, method: Any, *args: object) -> Any:
     """One request to a deployment, its failures turned into the answers the routes give."""
     for attempt in range(1, ATTEMPTS + 1):
         response = method.remote(*args)
@@ -86,7 +88,7 @@ async def call(name: str, method, *args):
 
 
 class RemoteGenerator:
-    """The generator deployment, shaped like LocalGenerator for /v1 (openai_api.py)."""
+    """The generator deployment, shaped like LocalGenerator for /v1 (chat_session.py)."""
 
     def __init__(self, handle: DeploymentHandle, model: str) -> None:
         self._handle = handle.options(stream=True)
@@ -106,7 +108,7 @@ class RemoteGenerator:
             raise cause(error) from None
         except (RayError, DeploymentUnavailableError, StopIteration) as error:
             # A replica lost, a request Ray cancelled, anything of Ray's own: a server
-            # fault (503), not the caller's (openai_api.py answers other errors 400).
+            # fault (503), not the caller's (chat_session.py answers other errors 400).
             lost = f"the generator replica could not answer: {first_line(str(error))}"
             raise Lost(lost, failed=True) from None
         if not isinstance(first, Started):
@@ -189,8 +191,8 @@ class RemoteModels:
         # serve.status() is a blocking call to Ray's controller: on a thread of its own,
         # so a slow controller cannot take the threads /v1 streams on.
         self._status_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ray-status")
-        self._status: tuple[float, object] | None = None
-        self._asking: asyncio.Future | None = None
+        self._status: tuple[float, Any] | None = None
+        self._asking: asyncio.Future[Any] | None = None
 
     def observe(self, metrics: ServiceMetrics) -> None:
         # Batch sizes and model times are measured in the replicas: Ray's metrics have them.
@@ -207,12 +209,14 @@ class RemoteModels:
         return self._identity[name]
 
     async def classify(self, request: ClassifyCall) -> Scores:
-        return await call("classifier", self._classifier.classify, request)
+        scores: Scores = await call("classifier", self._classifier.classify, request)
+        return scores
 
     async def compress(self, request: CompressRequest) -> Compression:
-        return await call("compressor", self._compressor.compress, request)
+        compression: Compression = await call("compressor", self._compressor.compress, request)
+        return compression
 
-    async def _serve_status(self):
+    async def _serve_status(self) -> Any:
         """Ray's status, asked at most once a second and once at a time; the last one
         when the controller is slow (the replicas serve on without it)."""
         now = time.monotonic()

@@ -23,7 +23,9 @@ def fit_temperature(logits: np.ndarray, targets: np.ndarray) -> float:
     return round(float(np.exp(result.x)), 6)
 
 
-def reliability(confidences: np.ndarray, correct: np.ndarray, bins: int = 10) -> list[dict]:
+def reliability(
+    confidences: np.ndarray, correct: np.ndarray, bins: int = 10
+) -> list[dict[str, float]]:
     """Per confidence bin: how many predictions, their mean confidence, and how many were right."""
     edges = np.linspace(0, 1, bins + 1)
     rows = []

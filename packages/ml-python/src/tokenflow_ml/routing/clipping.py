@@ -4,11 +4,16 @@
 # usually is ("Summarise this: ..." / "... what is wrong with this code?"). On two
 # cores this cuts embedding the training data from 59 s to 45 s against the model's
 # 256 tokens, at about the same validation accuracy (85.1% against 85.8%).
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
 HEAD_TOKENS = 48
 TAIL_TOKENS = 78
 
 
-def clip(tokenizer, text: str) -> str:
+def clip(tokenizer: "PreTrainedTokenizerBase", text: str) -> str:
     if len(text) <= HEAD_TOKENS + TAIL_TOKENS:
         return text  # a WordPiece token covers at least one character: nothing to cut
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]

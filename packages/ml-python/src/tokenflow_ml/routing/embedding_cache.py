@@ -11,12 +11,16 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..settings import PACKAGE_ROOT
 from .clipping import HEAD_TOKENS, TAIL_TOKENS
 from .head import fingerprint
+
+if TYPE_CHECKING:
+    from .encoder import Encoder
 
 CACHE_DIR = PACKAGE_ROOT / ".cache" / "routing-embeddings"
 
@@ -25,7 +29,9 @@ def _key(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def cached_embeddings(encoder, texts: list[str], cache_dir: Path = CACHE_DIR) -> np.ndarray:
+def cached_embeddings(
+    encoder: "Encoder", texts: list[str], cache_dir: Path = CACHE_DIR
+) -> np.ndarray:
     # What the encoder sees of a long text is part of what it gives back.
     clipping = [HEAD_TOKENS, TAIL_TOKENS, getattr(encoder, "max_tokens", None)]
     identity = json.dumps([fingerprint(encoder), clipping])

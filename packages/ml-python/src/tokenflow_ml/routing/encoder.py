@@ -36,13 +36,14 @@ class TorchSentenceEncoder:
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         # No progress bar: tqdm's lines would break the service's JSON logs.
-        return self._model.encode(
+        embeddings = self._model.encode(
             [clip(self._model.tokenizer, text) for text in texts],
             batch_size=32,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
         )
+        return np.asarray(embeddings)
 
 
 def onnx_cache_dir() -> Path:

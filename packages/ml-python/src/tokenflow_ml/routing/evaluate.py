@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from .labelled import DataError, read_labelled, user_path
 from .report import Prediction, build_report
@@ -23,8 +24,10 @@ class ServiceError(RuntimeError):
     pass
 
 
-def classify(url: str, prompt: str, categories: list[str] | None, token: str | None) -> dict:
-    body = {"prompt": prompt}
+def classify(
+    url: str, prompt: str, categories: list[str] | None, token: str | None
+) -> dict[str, Any]:
+    body: dict[str, str | list[str]] = {"prompt": prompt}
     if categories:
         body["possible_categories"] = categories
     request = urllib.request.Request(

@@ -11,7 +11,7 @@ import tempfile
 import zlib
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -19,7 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..sealed import SealedModel
 from .features import LexicalFeatures, unpack
 
-HEAD_FORMAT = "tokenflow-routing-head/1"
+if TYPE_CHECKING:
+    from .encoder import Encoder
+
+HEAD_FORMAT: Literal["tokenflow-routing-head/1"] = "tokenflow-routing-head/1"
 DEFAULT_HEAD_PATH = Path(__file__).with_name("default_head.json")
 FINGERPRINT_TEXT = "TokenFlow routing head: encoder fingerprint sentence."
 FINGERPRINT_DIMS = 16
@@ -110,8 +113,11 @@ class HeadScorer:
         dims = head.encoder.dimensions
         self._dense, self._sparse = weights[:, :dims], weights[:, dims:]
         self._bias = np.asarray(head.bias, dtype=np.float32)
+        idf = head.idf_values
         self._lexical = (
-            LexicalFeatures(head.lexical.vocabulary, head.idf_values) if head.lexical else None
+            LexicalFeatures(head.lexical.vocabulary, idf)
+            if head.lexical is not None and idf is not None
+            else None
         )
 
     def logits(self, embedding: np.ndarray, text: str) -> np.ndarray:
@@ -122,7 +128,7 @@ class HeadScorer:
         return out
 
 
-def fingerprint(encoder) -> list[float]:
+def fingerprint(encoder: "Encoder") -> list[float]:
     """The first dimensions of a fixed sentence's embedding: cheap, and unique to the weights."""
     vector = np.asarray(encoder.encode([FINGERPRINT_TEXT])[0], dtype=np.float64)
     return [round(float(v), 6) for v in vector[:FINGERPRINT_DIMS]]
@@ -219,4 +225,4 @@ def check_head(
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=-1, keepdims=True)
     exp = np.exp(shifted)
-    return exp / exp.sum(axis=-1, keepdims=True)
+    return np.asarray(exp / exp.sum(axis=-1, keepdims=True))

@@ -33,11 +33,11 @@ class Report:
     total: int
     correct: int
     labels: list[str]
-    confusion: dict[str, Counter] = field(default_factory=dict)
+    confusion: dict[str, Counter[str]] = field(default_factory=dict)
     by_language: dict[str, tuple[int, int]] = field(default_factory=dict)
     by_kind: dict[str, tuple[int, int]] = field(default_factory=dict)
     ece: float = 0.0
-    bins: list[dict] = field(default_factory=list)
+    bins: list[dict[str, float]] = field(default_factory=list)
     latency_p50_ms: float = 0.0
     latency_p95_ms: float = 0.0
 
@@ -94,7 +94,7 @@ class Report:
 
 def build_report(rows: list[LabelledPrompt], predictions: list[Prediction]) -> Report:
     labels = sorted({row.category for row in rows})
-    confusion: dict[str, Counter] = defaultdict(Counter)
+    confusion: dict[str, Counter[str]] = defaultdict(Counter)
     languages: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     kinds: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     hits = []

@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -39,6 +40,11 @@ from .head import (
 from .labelled import DataError, LabelledPrompt, read_labelled, user_path
 from .routes import head_path_for_routes, load_routes
 
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
+
+    from .encoder import Encoder
+
 DATA_DIR = PACKAGE_ROOT / "data" / "routing"
 FOLDS = 5
 
@@ -49,19 +55,19 @@ class Examples:
     labels: list[str]
 
 
-def _fit_linear(x, y: np.ndarray, c: float):
+def _fit_linear(x: csr_matrix, y: np.ndarray, c: float) -> "LogisticRegression":
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=c, max_iter=3000).fit(x, y)
 
 
-def _logits(model, x) -> np.ndarray:
+def _logits(model: "LogisticRegression", x: csr_matrix) -> np.ndarray:
     """One logit a label, also for two labels, where scikit-learn gives one column."""
     scores = model.decision_function(x)
     return np.stack([np.zeros_like(scores), scores], axis=1) if scores.ndim == 1 else scores
 
 
-def _matrices(model) -> tuple[np.ndarray, np.ndarray]:
+def _matrices(model: "LogisticRegression") -> tuple[np.ndarray, np.ndarray]:
     """Weights and bias a label; with two labels the first is all zeros (its logit is 0)."""
     if model.coef_.shape[0] == 1:
         return (
@@ -101,7 +107,9 @@ class Features:
         return combine(self.embeddings, candidate.scale, self.ngrams if candidate.lexical else None)
 
 
-def _held_out(candidate: Candidate, train: Features, y: np.ndarray, validation: Features | None):
+def _held_out(
+    candidate: Candidate, train: Features, y: np.ndarray, validation: Features | None
+) -> tuple[np.ndarray, "LogisticRegression"]:
     """Held-out logits, and the model fitted on all of the training rows (the final one)."""
     train_x = train.for_candidate(candidate)
     if validation is not None:
@@ -119,7 +127,7 @@ def _held_out(candidate: Candidate, train: Features, y: np.ndarray, validation: 
 
 
 def fit_head(
-    encoder,
+    encoder: "Encoder",
     encoder_label: str,
     labels: list[str],
     train: Examples,

@@ -1,15 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isTrackedEnvelope, TRPCError } from '@trpc/server';
+import { TRPCError } from '@trpc/server';
 import type { GenerateEvent, SelectModelEvent } from '../../generation/events.ts';
-import { appRouter } from '../../router/index.ts';
-import { createCallerFactory, type GatewayContext } from '../../trpc.ts';
+import type { GatewayContext } from '../../trpc.ts';
+import { type HttpContext, plainEvents, procedureCaller } from '../call-procedure.ts';
 import { readJson, sendJson, startEventStream } from '../respond.ts';
 import { type AnswerEvent, chunkEncoder, completion, type EndEvent, type Routing, routingHeaders } from './chunks.ts';
 import { openAiError } from './errors.ts';
 import { AUTO_MODEL, type ChatCompletionRequest, parseChatCompletionRequest, toProcedureCall } from './request.ts';
 
-const createCaller = createCallerFactory(appRouter);
-type Caller = ReturnType<typeof createCaller>;
 type StreamEvent = GenerateEvent | SelectModelEvent;
 type Answer = AnswerEvent | EndEvent;
 
@@ -34,10 +32,6 @@ function models(ctx: GatewayContext) {
       owned_by: m.provider,
     })),
   ];
-}
-
-async function* eventsOf(iterable: AsyncIterable<unknown>): AsyncGenerator<StreamEvent> {
-  for await (const item of iterable) yield (isTrackedEnvelope(item) ? item[1] : item) as StreamEvent;
 }
 
 /**
@@ -97,23 +91,29 @@ async function streamChunks(
   res.end();
 }
 
+/** `stream: false`: the text and the reasoning, each joined, and the end event, as one completion. */
 async function respondWhole(res: ServerResponse, routing: Routing, stream: AsyncIterable<Answer>) {
-  const answer = { content: '', reasoning: '', end: null as EndEvent | null };
+  let content = '';
+  let reasoning = '';
+  let end: EndEvent | null = null;
   for await (const event of stream) {
-    if (event.type === 'text') answer.content += event.text;
-    else if (event.type === 'reasoning') answer.reasoning += event.text;
-    else answer.end = event;
+    if (event.type === 'text') content += event.text;
+    else if (event.type === 'reasoning') reasoning += event.text;
+    else end = event;
   }
   for (const [name, value] of Object.entries(routingHeaders(routing))) res.setHeader(name, value);
-  sendJson(res, 200, completion(routing, answer, Math.floor(Date.now() / 1000)));
+  sendJson(res, 200, completion(routing, { content, reasoning, end }, Math.floor(Date.now() / 1000)));
 }
 
-async function chatCompletion(req: IncomingMessage, res: ServerResponse, ctx: GatewayContext, caller: Caller) {
+async function chatCompletion(req: IncomingMessage, res: ServerResponse, ctx: HttpContext) {
+  const caller = procedureCaller(ctx, res);
   const request = parseChatCompletionRequest(await readJson(req, ctx.config.HTTP_MAX_BODY_BYTES));
   const call = toProcedureCall(request);
-  const events = eventsOf(
-    call.procedure === 'selectModel' ? await caller.selectModel(call.input) : await caller.generate(call.input),
-  );
+  const stream: AsyncIterable<StreamEvent> =
+    call.procedure === 'selectModel'
+      ? plainEvents(await caller.selectModel(call.input))
+      : plainEvents(await caller.generate(call.input));
+  const events = stream[Symbol.asyncIterator]();
   try {
     const { routing, first } = await untilFirstAnswer(events);
     if (request.stream)
@@ -121,20 +121,20 @@ async function chatCompletion(req: IncomingMessage, res: ServerResponse, ctx: Ga
     else await respondWhole(res, routing, answers(first, events));
   } finally {
     // Ends the procedure (and its upstream call) if we stopped reading early.
-    await events.return(undefined);
+    await events.return?.();
   }
 }
 
 /**
  * OpenAI's chat.completions and models API on top of the same procedures as
- * tRPC and REST (through `createCaller`), for any OpenAI SDK. Returns false for
+ * tRPC and REST (through procedureCaller), for any OpenAI SDK. Returns false for
  * paths it does not serve.
  */
 export async function handleOpenAi(
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
-  ctx: GatewayContext,
+  ctx: HttpContext,
 ): Promise<boolean> {
   if (req.method === 'GET' && path === '/v1/models') {
     sendJson(res, 200, { object: 'list', data: models(ctx) });
@@ -149,13 +149,8 @@ export async function handleOpenAi(
   }
   if (req.method !== 'POST' || path !== '/v1/chat/completions') return false;
 
-  // A client that disconnects aborts the ML calls and the upstream stream.
-  const controller = new AbortController();
-  res.on('close', () => {
-    if (!res.writableEnded) controller.abort();
-  });
   try {
-    await chatCompletion(req, res, ctx, createCaller(ctx, { signal: controller.signal }));
+    await chatCompletion(req, res, ctx);
   } catch (error) {
     if (!res.headersSent) sendOpenAiError(res, error);
     else res.end();

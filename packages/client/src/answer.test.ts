@@ -1,6 +1,6 @@
-import type { SelectModelEvent } from '@tokenflow/client';
+import type { GenerateEvent, SelectModelEvent } from '@tokenflow/server';
 import { describe, expect, it } from 'vitest';
-import { answeringModel, emptyAnswer, reduceAnswer } from './answer-state.ts';
+import { answeringModel, emptyAnswer, isSelectMetadata, reduceAnswer } from './answer.ts';
 
 const metadata: SelectModelEvent = {
   type: 'metadata',
@@ -56,5 +56,18 @@ describe('reduceAnswer', () => {
       savings: null,
     });
     expect(ended.end?.finishReason).toBe('stop');
+  });
+
+  it('folds a generate stream the same way, without touching the state it started from', () => {
+    const events: GenerateEvent[] = [
+      { type: 'metadata', requestId: 'r2', provider: 'groq', model: 'c' },
+      { type: 'text', text: 'Hi' },
+      { type: 'end', finishReason: 'length', provider: 'groq', model: 'c', usage: null },
+    ];
+    const state = events.reduce(reduceAnswer, emptyAnswer);
+    expect(isSelectMetadata(state.metadata)).toBe(false);
+    expect(state).toMatchObject({ text: 'Hi', deltas: 1, end: { finishReason: 'length' } });
+    expect(answeringModel(state)).toEqual({ provider: 'groq', model: 'c' });
+    expect(emptyAnswer).toEqual({ metadata: null, fallbacks: [], text: '', reasoning: '', deltas: 0, end: null });
   });
 });

@@ -1,18 +1,19 @@
-import type { GenerateEvent, SelectModelEvent } from '@tokenflow/client';
+import type { GenerateEvent, ModelRef, SelectModelEvent } from '@tokenflow/server';
 
+/** Any event of a `generate` or `selectModel` stream. */
+export type StreamEvent = SelectModelEvent | GenerateEvent;
 export type SelectMetadata = Extract<SelectModelEvent, { type: 'metadata' }>;
 export type GenerateMetadata = Extract<GenerateEvent, { type: 'metadata' }>;
 export type FallbackEvent = Extract<SelectModelEvent, { type: 'fallback' }>;
-export type EndEvent = Extract<SelectModelEvent, { type: 'end' }> | Extract<GenerateEvent, { type: 'end' }>;
-export type StreamEvent = SelectModelEvent | GenerateEvent;
+export type EndEvent = Extract<StreamEvent, { type: 'end' }>;
 
-/** Everything a stream has said so far, folded from its events. */
+/** Everything a stream has said so far, folded from its events by `reduceAnswer`. */
 export interface AnswerState {
   metadata: SelectMetadata | GenerateMetadata | null;
   fallbacks: FallbackEvent[];
   text: string;
   reasoning: string;
-  /** How many text deltas arrived: the page shows the answer growing one delta at a time. */
+  /** How many text deltas arrived (a UI can show the answer growing one delta at a time). */
   deltas: number;
   end: EndEvent | null;
 }
@@ -26,6 +27,10 @@ export const emptyAnswer: AnswerState = {
   end: null,
 };
 
+/**
+ * The answer after one more event; `events.reduce(reduceAnswer, emptyAnswer)`
+ * gives the whole answer. The state is never mutated, so React can hold it.
+ */
 export function reduceAnswer(state: AnswerState, event: StreamEvent): AnswerState {
   switch (event.type) {
     case 'metadata':
@@ -41,11 +46,12 @@ export function reduceAnswer(state: AnswerState, event: StreamEvent): AnswerStat
   }
 }
 
+/** Whether the metadata is selectModel's (with the category, scores and candidates) rather than generate's. */
 export const isSelectMetadata = (metadata: AnswerState['metadata']): metadata is SelectMetadata =>
   metadata !== null && 'category' in metadata;
 
-/** The model answering now: the metadata's first candidate, or the last fallback's target, or the end's. */
-export function answeringModel(state: AnswerState): { provider: string; model: string } | null {
+/** The model answering now: the end's, else the last fallback's target, else the metadata's first choice. */
+export function answeringModel(state: AnswerState): ModelRef | null {
   if (state.end) return { provider: state.end.provider, model: state.end.model };
   const fallback = state.fallbacks.at(-1);
   if (fallback) return fallback.to;

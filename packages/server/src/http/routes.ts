@@ -1,0 +1,89 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TRPCError } from '@trpc/server';
+import type { Config } from '../config.ts';
+import type { Auth } from './auth.ts';
+import { readiness } from './health.ts';
+import { serveMetrics } from './metrics.ts';
+import { handleOpenAi, sendOpenAiError } from './openai/routes.ts';
+import { sendJson } from './respond.ts';
+import { handleRest } from './rest.ts';
+import type { Services } from './services.ts';
+import { serveStatic } from './static-files.ts';
+import { TRPC_PATH } from './trpc-http.ts';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, path: string) => void;
+
+export interface RouteDeps {
+  config: Config;
+  services: Services;
+  auth: Auth;
+  /** tRPC over HTTP (trpc-http.ts). */
+  trpc: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Where the web playground's files are, served when WEB_UI=on. */
+  webDir: string;
+}
+
+const unauthorized = (res: ServerResponse, extra: object) => (error: Error) =>
+  sendJson(res, 401, { code: 'UNAUTHORIZED', message: error.message, ...extra });
+
+/**
+ * The HTTP routes: exact paths, then path prefixes, then the web playground.
+ * Each plain HTTP surface passes the auth guard and answers a 401 in its own shape.
+ */
+export function createRoutes({ config, services, auth, trpc, webDir }: RouteDeps) {
+  const { lifecycle, metrics, ml, registry } = services;
+
+  const exact = new Map<string, Handler>([
+    ['/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' })],
+    [
+      '/readyz',
+      (_req, res) =>
+        void readiness(lifecycle, ml, registry).then((ready) => sendJson(res, ready.ready ? 200 : 503, ready)),
+    ],
+    [
+      '/metrics',
+      (req, res) => {
+        // Key names and traffic are not for everyone to read: a scrape needs a key, unless METRICS_PUBLIC=1.
+        if (config.METRICS_PUBLIC || auth.guard(req, res, unauthorized(res, {}))) void serveMetrics(req, res, metrics);
+      },
+    ],
+    [TRPC_PATH, (req, res) => trpc(req, res)],
+  ]);
+
+  const prefixes: Array<[string, Handler]> = [
+    [`${TRPC_PATH}/`, (req, res) => trpc(req, res)],
+    [
+      '/api/',
+      (req, res, path) => {
+        const principal = auth.guard(req, res, unauthorized(res, { upstream: null }));
+        if (!principal) return;
+        void handleRest(req, res, path, { ...services, connection: null, principal }).then((handled) => {
+          if (!handled) sendJson(res, 404, { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` });
+        });
+      },
+    ],
+    [
+      // OpenAI's API for OpenAI SDKs: the same keys, errors in OpenAI's shape.
+      '/v1/',
+      (req, res, path) => {
+        const principal = auth.guard(req, res, (error) => sendOpenAiError(res, error));
+        if (!principal) return;
+        void handleOpenAi(req, res, path, { ...services, connection: null, principal }).then((handled) => {
+          if (handled) return;
+          sendOpenAiError(res, new TRPCError({ code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` }));
+        });
+      },
+    ],
+  ];
+
+  const fallback: Handler = (req, res, path) => {
+    if (config.WEB_UI === 'on' && serveStatic(webDir, req, res, path)) return;
+    sendJson(res, 404, { error: `No route for ${req.method} ${path}. tRPC lives at ${TRPC_PATH}, REST at /api.` });
+  };
+
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+    const handler = exact.get(path) ?? prefixes.find(([prefix]) => path.startsWith(prefix))?.[1] ?? fallback;
+    handler(req, res, path);
+  };
+}

@@ -1,0 +1,67 @@
+import type { Logger } from 'pino';
+import { UsageLedger } from '../accounting/usage-ledger.ts';
+import { KeyRing } from '../auth/api-keys.ts';
+import type { Config } from '../config.ts';
+import type { Lifecycle } from '../lifecycle.ts';
+import { createRateLimiter } from '../limits/index.ts';
+import { createGatewayMetrics } from '../metrics/index.ts';
+import { createMlClient, mlClientOptions } from '../ml/client.ts';
+import { createProviderRegistry } from '../providers/registry.ts';
+import { loadCatalog } from '../routing/catalog.ts';
+import { checkCatalogAgainstRoutes, readRouteNames } from '../routing/routes.ts';
+import { startTracing } from '../telemetry/tracing.ts';
+import type { GatewayContext } from '../trpc.ts';
+
+/** What every call shares, whoever makes it: the context without the caller. */
+export type Services = Omit<GatewayContext, 'connection' | 'principal'>;
+
+/** Warns about catalog categories no classification can produce (they are reached only by name). */
+function warnUnreachableCategories(config: Config, catalog: Services['catalog'], logger: Logger) {
+  if (!config.TOKENFLOW_ROUTES) return;
+  const unreachable = checkCatalogAgainstRoutes(catalog, readRouteNames(config.TOKENFLOW_ROUTES));
+  if (unreachable.length > 0) {
+    logger.warn(
+      { categories: unreachable },
+      'the catalog ranks models for categories outside TOKENFLOW_ROUTES: only a caller-sent possibleCategories reaches them',
+    );
+  }
+}
+
+/**
+ * The composition root: builds the catalog, metrics, provider registry, ML
+ * client, rate limiter, usage ledger and API keys once, for every surface.
+ * `stop` releases what outlives a request (the limiter's store, tracing).
+ */
+export function composeServices(config: Config, logger: Logger, lifecycle: Lifecycle) {
+  const catalog = loadCatalog(config.TOKENFLOW_CATALOG);
+  warnUnreachableCategories(config, catalog, logger);
+  // Its own registry, not prom-client's global one: tests run several gateways in one process.
+  const metrics = createGatewayMetrics({ knownModels: catalog.models });
+  const stopTracing = startTracing({
+    endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: config.OTEL_SERVICE_NAME,
+  });
+  const keys = new KeyRing(config.apiKeys, {
+    requestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MINUTE,
+    concurrentStreams: config.RATE_LIMIT_CONCURRENT_STREAMS,
+    tokensPerMinute: config.RATE_LIMIT_TOKENS_PER_MINUTE,
+    maxConnections: config.MAX_CONNECTIONS_PER_KEY,
+  });
+  if (!keys.enabled) logger.warn({ host: config.HOST }, 'auth is off: no API key is configured (TOKENFLOW_API_KEYS)');
+  const services: Services = {
+    config,
+    registry: createProviderRegistry(config),
+    ml: createMlClient({ ...mlClientOptions(config), metrics }),
+    catalog,
+    metrics,
+    lifecycle,
+    logger,
+    limiter: createRateLimiter({ redisUrl: config.REDIS_URL, logger }),
+    ledger: new UsageLedger(),
+  };
+  const stop = async () => {
+    await services.limiter.close();
+    await stopTracing();
+  };
+  return { services, keys, stop };
+}
