@@ -1,26 +1,15 @@
-import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import {
   expectedFrom,
   hashApiKey,
   type ReplayUpstream,
   type RunningGateway,
-  type RunningMlService,
-  startGateway,
-  startMlService,
   startTestMlService,
 } from '@tokenflow/server/test-utils';
 import OpenAI, { APIError, AuthenticationError, BadRequestError, NotFoundError } from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Chunk, collect, runPython, textOf } from './test/openai-clients.ts';
 import { CHATTER, CODER, catalogModel } from './test/recorded-models.ts';
 import { type Stack, startStack } from './test/stack.ts';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const PYTHON = join(here, '..', '..', 'ml-python', '.venv', 'bin', 'python');
-const PYTHON_CLIENT = join(here, 'test', 'openai_python_client.py');
-const execFileAsync = promisify(execFile);
 
 const KEY = 'tf_openai-sdk-key-000000000000000000000000000000000000';
 const CATALOG = {
@@ -36,30 +25,6 @@ const expectedUsage = {
   completion_tokens: expected.usage?.completionTokens,
   total_tokens: expected.usage?.totalTokens,
 };
-
-type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk & { tokenflow?: Record<string, unknown> };
-
-async function collect(stream: AsyncIterable<Chunk>) {
-  const chunks: Chunk[] = [];
-  let text = '';
-  for await (const chunk of stream) {
-    chunks.push(chunk);
-    text += chunk.choices[0]?.delta.content ?? '';
-  }
-  return { chunks, text };
-}
-
-type PythonLine = Record<string, unknown>;
-
-/** Runs the official `openai` Python package against the gateway; one JSON object per line it printed. */
-async function runPython(options: Record<string, unknown>): Promise<PythonLine[]> {
-  const { stdout } = await execFileAsync(PYTHON, [PYTHON_CLIENT, JSON.stringify(options)], { timeout: 60_000 });
-  return stdout
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line) => JSON.parse(line) as PythonLine);
-}
-const textOf = (lines: PythonLine[]) => lines.map((line) => line.text ?? '').join('');
 
 const withinOneSecond = (promise: Promise<void>) =>
   Promise.race([
@@ -345,53 +310,4 @@ describe('the OpenAI-compatible endpoint, through the official openai clients, t
       await withinOneSecond(aborted);
     });
   });
-});
-
-// No provider key: the ML service's SmolLM2 answers as the "local" provider.
-describe('the OpenAI-compatible endpoint with the local model', () => {
-  let ml: RunningMlService;
-  let gateway: RunningGateway;
-
-  beforeAll(async () => {
-    ml = await startMlService({ ML_GENERATOR_ENABLED: 'true' });
-    await ml.ready();
-    gateway = await startGateway({ ML_SERVICE_URL: ml.url });
-  }, 180_000);
-
-  afterAll(async () => {
-    await gateway?.close();
-    await ml?.close();
-  });
-
-  it('streams text from local/smollm2-135m-instruct to the openai npm client', async () => {
-    const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 });
-    const stream = await openai.chat.completions.create({
-      model: 'local/smollm2-135m-instruct',
-      messages: [{ role: 'user', content: 'What is the capital of France?' }],
-      max_tokens: 16,
-      temperature: 0,
-      stream: true,
-      stream_options: { include_usage: true },
-    });
-
-    const { chunks, text } = await collect(stream);
-
-    expect(text.trim().length).toBeGreaterThan(0);
-    expect(chunks[0]?.model).toBe('local/smollm2-135m-instruct');
-    expect(chunks.at(-1)?.usage?.completion_tokens).toBeGreaterThan(0);
-  }, 60_000);
-
-  it('streams text from local/smollm2-135m-instruct to the openai Python package', async () => {
-    const lines = await runPython({
-      base_url: `${gateway.url}/v1`,
-      api_key: 'unused',
-      model: 'local/smollm2-135m-instruct',
-      prompt: 'What is the capital of France?',
-      max_tokens: 16,
-      include_usage: true,
-    });
-
-    expect(textOf(lines).trim().length).toBeGreaterThan(0);
-    expect(lines.find((line) => 'usage' in line)).toMatchObject({ usage: { completion_tokens: expect.any(Number) } });
-  }, 60_000);
 });

@@ -237,7 +237,8 @@ def test_the_held_out_documents_keep_their_facts_at_the_requested_size(
 
 
 def test_the_fit_never_goes_over_the_budget_even_when_word_costs_are_underestimated():
-    from tokenflow_ml.compression.budget import layout, render, select
+    from tokenflow_ml.compression.budget import select
+    from tokenflow_ml.compression.layout import layout, render
 
     text = "\n".join(f"CX-{1000 + i}" for i in range(200))
     doc = layout(text, find_spans(text))

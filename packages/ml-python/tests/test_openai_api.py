@@ -211,3 +211,18 @@ def test_a_request_beyond_the_concurrency_limit_waits_then_gets_503(service):
     assert response.headers["retry-after"] == "2"
     assert response.json()["error"]["code"] == "busy"
     assert metric(service, busy) - busy_before == 1
+
+
+def test_a_failure_after_the_stream_began_is_one_frame_in_openais_error_shape():
+    from tokenflow_ml.openai_api import error_chunk, sse
+
+    frame = sse(error_chunk("the model thread died").model_dump_json(exclude_none=True))
+
+    assert frame.startswith(b"data: ") and frame.endswith(b"\n\n")
+    assert json.loads(frame[len(b"data: ") :]) == {
+        "error": {
+            "message": "the model thread died",
+            "type": "server_error",
+            "code": "generation_failed",
+        }
+    }

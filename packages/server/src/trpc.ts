@@ -27,6 +27,11 @@ export interface GatewayContext {
   ledger: UsageLedger;
   /** The WebSocket a subscription runs on (null over HTTP), so shutdown can move idle sockets first. */
   connection: Connection;
+  /**
+   * True when an adapter (REST, /v1) calls the procedures in-process: its
+   * streams yield the events themselves, without tRPC's tracked envelope.
+   */
+  inProcess: boolean;
   /** Who is calling: the API key's name and limits (ANONYMOUS when auth is off). */
   principal: Principal;
 }

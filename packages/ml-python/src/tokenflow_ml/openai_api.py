@@ -104,7 +104,8 @@ async def stream_chunks(
         await asyncio.to_thread(generation.thread.join)
         result = generation.result
         if result.error:
-            yield sse(error_chunk(result.error))
+            # Without `param`, like this service's refusals (openai_error).
+            yield sse(error_chunk(result.error).model_dump_json(exclude_none=True))
             return
         last = ChunkChoice(delta=ChoiceDelta(), finish_reason=result.final_reason)
         yield sse(chunk(generation, [last]))

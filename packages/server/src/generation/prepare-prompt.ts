@@ -1,5 +1,5 @@
 import type { MlClient } from '../ml/client.ts';
-import type { ClassifyResult } from '../ml/schemas.ts';
+import { type ClassifyResult, ML_LIMITS } from '../ml/schemas.ts';
 import { classifyWithin } from './classify-within.ts';
 import type { ChatMessage, SelectModelInput } from './input.ts';
 
@@ -52,7 +52,7 @@ export async function preparePrompt(
   const classifying = classifyWithin(
     deps.ml,
     {
-      prompt: focus.slice(0, 20_000),
+      prompt: focus.slice(0, ML_LIMITS.promptChars),
       possibleCategories: input.possibleCategories,
       multiLabel: input.multiLabel ?? false,
     },

@@ -5,8 +5,8 @@ import { createCallerFactory, type GatewayContext } from '../trpc.ts';
 const createCaller = createCallerFactory(appRouter);
 export type ProcedureCaller = ReturnType<typeof createCaller>;
 
-/** A plain HTTP request's context: no WebSocket, so streams yield plain events (see eventStream). */
-export type HttpContext = GatewayContext & { connection: null };
+/** The context of an adapter's request (REST, /v1): in-process, so streams yield plain events (see eventStream). */
+export type HttpContext = GatewayContext & { connection: null; inProcess: true };
 
 /**
  * The procedures, called in-process for one plain HTTP request (REST, /v1). A

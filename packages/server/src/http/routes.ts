@@ -57,9 +57,11 @@ export function createRoutes({ config, services, auth, trpc, webDir }: RouteDeps
       (req, res, path) => {
         const principal = auth.guard(req, res, unauthorized(res, { upstream: null }));
         if (!principal) return;
-        void handleRest(req, res, path, { ...services, connection: null, principal }).then((handled) => {
-          if (!handled) sendJson(res, 404, { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` });
-        });
+        void handleRest(req, res, path, { ...services, connection: null, inProcess: true, principal }).then(
+          (handled) => {
+            if (!handled) sendJson(res, 404, { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` });
+          },
+        );
       },
     ],
     [
@@ -68,10 +70,12 @@ export function createRoutes({ config, services, auth, trpc, webDir }: RouteDeps
       (req, res, path) => {
         const principal = auth.guard(req, res, (error) => sendOpenAiError(res, error));
         if (!principal) return;
-        void handleOpenAi(req, res, path, { ...services, connection: null, principal }).then((handled) => {
-          if (handled) return;
-          sendOpenAiError(res, new TRPCError({ code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` }));
-        });
+        void handleOpenAi(req, res, path, { ...services, connection: null, inProcess: true, principal }).then(
+          (handled) => {
+            if (handled) return;
+            sendOpenAiError(res, new TRPCError({ code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` }));
+          },
+        );
       },
     ],
   ];

@@ -13,7 +13,7 @@ import { startTracing } from '../telemetry/tracing.ts';
 import type { GatewayContext } from '../trpc.ts';
 
 /** What every call shares, whoever makes it: the context without the caller. */
-export type Services = Omit<GatewayContext, 'connection' | 'principal'>;
+export type Services = Omit<GatewayContext, 'connection' | 'inProcess' | 'principal'>;
 
 /** Warns about catalog categories no classification can produce (they are reached only by name). */
 function warnUnreachableCategories(config: Config, catalog: Services['catalog'], logger: Logger) {

@@ -54,7 +54,12 @@ export function attachWebSocketServer(
     router: appRouter,
     createContext: ({ req, res, info }): GatewayContext => {
       try {
-        return { ...services, connection: res, principal: auth.ofSocket(req, info.connectionParams, res) };
+        return {
+          ...services,
+          connection: res,
+          inProcess: false,
+          principal: auth.ofSocket(req, info.connectionParams, res),
+        };
       } catch (error) {
         // A refused socket is upgraded and then closed with a code and the reason,
         // rather than refused with a bare 401: browsers never show a failed

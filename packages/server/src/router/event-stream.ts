@@ -26,12 +26,13 @@ type StreamEvent = {
  * new work while draining, enforce the caller's limits, count the stream for
  * graceful shutdown, and log how the stream went.
  *
- * Over a WebSocket (ctx.connection set) it also does the transport's part: it
- * holds back while the client is behind and gives each event a tracked id.
- * Everyone else (createCaller for REST and /v1) gets the plain events. tRPC
- * types a procedure's output, not a transport's: the declared type is what
- * tRPC clients receive (they subscribe over WebSockets); `plainEvents` in
- * http/call-procedure.ts is the other side.
+ * For tRPC's transports it also does their part: each event gets a tracked
+ * id (a client that resubscribes over a WebSocket or tRPC's HTTP SSE sends
+ * the last one), and over a WebSocket (ctx.connection set) it holds back
+ * while the client is behind. The adapters that call procedures in-process
+ * (ctx.inProcess: REST, /v1) get the plain events. tRPC types a procedure's
+ * output, not a transport's: the declared type is what tRPC clients receive;
+ * `plainEvents` in http/call-procedure.ts is the other side.
  */
 export async function* eventStream<E extends StreamEvent>(
   procedure: string,
@@ -104,11 +105,13 @@ export async function* eventStream<E extends StreamEvent>(
         await ctx.limiter.recordTokens(principal.name, event.usage.totalTokens).catch(() => undefined);
       }
       const id = `${requestId}:${events++}`;
-      if (connection) {
-        await waitForReader(connection, backpressure, signal);
-        // Tracked ids let a resubscribing client tell us where it stopped (see above).
-        yield tracked(id, event);
-      } else yield event as unknown as TrackedEnvelope<E>;
+      if (ctx.inProcess) {
+        yield event as unknown as TrackedEnvelope<E>;
+        continue;
+      }
+      if (connection) await waitForReader(connection, backpressure, signal);
+      // Tracked ids let a resubscribing client (WebSocket or tRPC's HTTP SSE) tell us where it stopped (see above).
+      yield tracked(id, event);
     }
     log.info({ events, ms: Math.round(performance.now() - started), aborted: signal.aborted }, `${procedure} finished`);
   } catch (error) {

@@ -19,6 +19,8 @@ const createCaller = createCallerFactory(appRouter);
 let caller: ReturnType<typeof createCaller>;
 /** A caller as a WebSocket client's calls run: with a connection (one with no send buffer to wait on). */
 let socketCaller: ReturnType<typeof createCaller>;
+/** A caller as tRPC's HTTP transport (SSE subscriptions) runs calls: no WebSocket, not in-process. */
+let httpCaller: ReturnType<typeof createCaller>;
 let lifecycle: Lifecycle;
 
 beforeAll(async () => {
@@ -36,10 +38,12 @@ beforeAll(async () => {
     ledger: new UsageLedger(),
     metrics: createGatewayMetrics(),
     connection: null,
+    inProcess: false,
     principal: ANONYMOUS,
   };
-  caller = createCaller(context);
+  caller = createCaller({ ...context, inProcess: true });
   socketCaller = createCaller({ ...context, connection: {} });
+  httpCaller = createCaller(context);
 });
 afterAll(() => upstream.close());
 
@@ -76,7 +80,15 @@ describe('generate procedure', () => {
     expect(lifecycle.activeStreams).toBe(0);
   });
 
-  it('yields the plain events, with no tracked id, to a caller without a WebSocket (REST, /v1)', async () => {
+  it("tracks events over tRPC's HTTP transport too, so an SSE client that reconnects is not answered twice", async () => {
+    const [first] = await collect(await httpCaller.generate({ prompt: 'hi', model: 'groq-thinking-part-iter-1' }));
+    const { id, event } = unwrap(first);
+
+    expect(event).toMatchObject({ type: 'metadata' });
+    expect(id).toBe(`${event.type === 'metadata' ? event.requestId : ''}:0`);
+  });
+
+  it('yields the plain events, with no tracked id, to the in-process adapters (REST, /v1)', async () => {
     const events = await collect(await caller.generate({ prompt: 'hi', model: 'groq-thinking-part-iter-1' }));
 
     expect(events[0]).toMatchObject({ type: 'metadata' });

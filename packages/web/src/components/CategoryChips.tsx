@@ -8,10 +8,13 @@ import { type FormEvent, useId, useState } from 'react';
 export function CategoryChips({
   value,
   defaults,
+  loadingDefaults,
   onChange,
 }: {
   value: string[] | null;
   defaults: string[];
+  /** True while the catalog is still being read. */
+  loadingDefaults: boolean;
   onChange(next: string[] | null): void;
 }) {
   const id = useId();
@@ -63,7 +66,13 @@ export function CategoryChips({
           Reset to defaults
         </button>
       </div>
-      {value === null && defaults.length === 0 ? <p className="hint">Loading the catalog’s categories…</p> : null}
+      {value === null && defaults.length === 0 ? (
+        <p className="hint">
+          {loadingDefaults
+            ? 'Loading the catalog’s categories…'
+            : 'The catalog could not be read: the ML service’s default categories apply.'}
+        </p>
+      ) : null}
     </fieldset>
   );
 }

@@ -51,7 +51,12 @@ export function SelectModelTab() {
     <div className="tab-layout">
       <form className="controls" onSubmit={run} aria-label="Route and answer">
         <PromptEditor prompt={prompt} onChange={setPrompt} />
-        <CategoryChips value={categories} defaults={defaultCategories} onChange={setCategories} />
+        <CategoryChips
+          value={categories}
+          defaults={defaultCategories}
+          loadingDefaults={rankings.isPending}
+          onChange={setCategories}
+        />
         <CompressionControl value={compression} onChange={setCompression} />
         <fieldset>
           <legend>Routing hints</legend>

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .budget import WORD
 from .distilled import DEFAULT_HEAD, DistilledHead, MiniLMStates, word_features
+from .layout import WORD
 from .library import keep_agreement
 
 if TYPE_CHECKING:

@@ -9,7 +9,8 @@ import numpy as np
 
 from ..schemas import CompressRequest
 from ..settings import tiktoken_cache_dir
-from .budget import layout, render, select, word_range
+from .budget import select
+from .layout import layout, render, word_range
 from .relevance import passage_relevance
 from .spans import Span, find_spans
 
