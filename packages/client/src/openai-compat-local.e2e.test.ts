@@ -1,22 +1,21 @@
-import { type RunningGateway, type RunningMlService, startGateway, startMlService } from '@tokenflow/server/test-utils';
+import { startMlService } from '@tokenflow/server/test-utils';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, runPython, textOf } from './test/openai-clients.ts';
+import { type MlStack, startMlStack } from './test/stack.ts';
 
 // No provider key: the ML service's SmolLM2 answers as the "local" provider.
 describe('the OpenAI-compatible endpoint with the local model', () => {
-  let ml: RunningMlService;
-  let gateway: RunningGateway;
+  let stack: MlStack;
+  let gateway: MlStack['gateway'];
 
   beforeAll(async () => {
-    ml = await startMlService({ ML_GENERATOR_ENABLED: 'true' });
-    await ml.ready();
-    gateway = await startGateway({ ML_SERVICE_URL: ml.url });
+    stack = await startMlStack(startMlService({ ML_GENERATOR_ENABLED: 'true' }));
+    gateway = stack.gateway;
   }, 180_000);
 
   afterAll(async () => {
-    await gateway?.close();
-    await ml?.close();
+    await stack?.close();
   });
 
   it('streams text from local/smollm2-135m-instruct to the openai npm client', async () => {

@@ -10,7 +10,7 @@ import time
 
 import httpx
 import pytest
-from tiny_models import sample_text
+from tiny_models import sample_text, tiny_backends
 
 # ~380,000 characters: the tiny LLMLingua-2 model needs a few seconds for it.
 SLOW_TEXT = sample_text(60_000)
@@ -34,11 +34,10 @@ def start(tiny_models):
             "ML_PORT": str(port),
             "ML_LOG_LEVEL": "warning",
             "ML_GENERATOR_ENABLED": "false",
-            "ML_CLASSIFIER_BACKEND": "nli",
-            "ML_CLASSIFIER_MODEL": tiny_models["nli"],
-            "ML_COMPRESSOR_BACKEND": "llmlingua2",
-            "ML_COMPRESSOR_MODEL": tiny_models["llmlingua2"],
-            **{f"ML_{key.upper()}": value for key, value in settings.items()},
+            **{
+                f"ML_{key.upper()}": value
+                for key, value in {**tiny_backends(tiny_models), **settings}.items()
+            },
         }
         process = subprocess.Popen([sys.executable, "-m", "tokenflow_ml"], env=env)
         processes.append(process)

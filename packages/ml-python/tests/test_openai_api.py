@@ -216,7 +216,7 @@ def test_a_request_beyond_the_concurrency_limit_waits_then_gets_503(service):
 def test_a_failure_after_the_stream_began_is_one_frame_in_openais_error_shape():
     from tokenflow_ml.openai_api import error_chunk, sse
 
-    frame = sse(error_chunk("the model thread died").model_dump_json(exclude_none=True))
+    frame = sse(error_chunk("the model thread died"))
 
     assert frame.startswith(b"data: ") and frame.endswith(b"\n\n")
     assert json.loads(frame[len(b"data: ") :]) == {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@hey-api/openapi-ts';
 
 const SERVER_ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const SPEC_PATH = resolve(SERVER_ROOT, '../ml-python/openapi.json');
+const SPEC_PATH = resolve(SERVER_ROOT, '../ml-python/openapi.json');
 export const WIRE_PATH = resolve(SERVER_ROOT, 'src/ml/wire.gen.ts');
 export const GEN_COMMAND = 'pnpm --filter @tokenflow/server gen:ml';
 
@@ -24,11 +24,11 @@ const isNever = (schema: false | { type?: string } | undefined) => schema === fa
 const HEADER = `// Generated from packages/ml-python/openapi.json by \`${GEN_COMMAND}\`: do not edit.\n`;
 
 /** The generated module's text, formatted as the repository's Biome formats it. */
-export async function generateWire(specPath = SPEC_PATH): Promise<string> {
+export async function generateWire(): Promise<string> {
   const out = await mkdtemp(join(tmpdir(), 'tokenflow-ml-wire-'));
   try {
     await createClient({
-      input: specPath,
+      input: SPEC_PATH,
       output: { path: out, clean: true },
       logs: { level: 'silent' },
       parser: { filters: { operations: { include: OPERATIONS } } },

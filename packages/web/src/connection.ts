@@ -1,4 +1,4 @@
-import type { QueryClient } from '@tanstack/react-query';
+import { type QueryClient, useQuery } from '@tanstack/react-query';
 import { type AppRouter, createTokenFlowClient, type TokenFlowClient } from '@tokenflow/client';
 import { createTRPCOptionsProxy, type TRPCOptionsProxy } from '@trpc/tanstack-react-query';
 import { createContext, useContext } from 'react';
@@ -24,4 +24,10 @@ export function useConnection(): Connection {
   const connection = useContext(ConnectionContext);
   if (!connection) throw new Error('useConnection() needs a <ConnectionContext.Provider>');
   return connection;
+}
+
+/** The catalog as the gateway ranks it, shared by every component that shows models (read at most once a minute). */
+export function useModelRankings() {
+  const { trpc } = useConnection();
+  return useQuery(trpc.modelRankings.queryOptions(undefined, { staleTime: 60_000 }));
 }

@@ -27,7 +27,8 @@ def incoming_id(scope: Scope) -> str:
     """The caller's x-request-id if it is usable, else a new one."""
     for name, value in scope["headers"]:
         if name == HEADER and VALID_ID.fullmatch(value):
-            return bytes(value).decode()
+            request_id: str = value.decode()  # the scope's headers are typed Any
+            return request_id
     return uuid.uuid4().hex
 
 

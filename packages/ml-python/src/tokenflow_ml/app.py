@@ -14,7 +14,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from . import __version__
 from .access_log import RequestIdMiddleware
 from .body_limit import BodyLimitMiddleware
-from .chat_session import openai_error
 from .classification import ClassifyCall
 from .client_gone import ClientGone, unless_client_leaves
 from .compression import UnsupportedOption
@@ -24,6 +23,7 @@ from .model_access import Models
 from .model_slots import NotReady
 from .models_in_process import InProcessModels
 from .openai_api import openai_router
+from .openai_errors import openai_error
 from .schemas import (
     ClassifyRequest,
     ClassifyResponse,

@@ -15,7 +15,7 @@ The order matters: the bundled routing head scores the categories in it.
 from dataclasses import dataclass
 from pathlib import Path
 
-from .routing.routes import load_routes
+from .routing.routes import RoutesFile, load_routes
 
 DEFAULT_CATEGORIES_PATH = Path(__file__).with_name("default_categories.json")
 
@@ -26,7 +26,9 @@ class CategorySpec:
     examples: tuple[str, ...]
 
 
-DEFAULT_CATEGORIES: dict[str, CategorySpec] = {
-    route.name: CategorySpec(route.description, tuple(route.examples))
-    for route in load_routes(DEFAULT_CATEGORIES_PATH).categories
-}
+def categories_of(routes: RoutesFile) -> dict[str, CategorySpec]:
+    """A routes file's categories, by name, in its order."""
+    return {r.name: CategorySpec(r.description, tuple(r.examples)) for r in routes.categories}
+
+
+DEFAULT_CATEGORIES = categories_of(load_routes(DEFAULT_CATEGORIES_PATH))

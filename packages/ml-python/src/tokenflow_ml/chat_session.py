@@ -29,19 +29,12 @@ from .local_generation import (
 from .metrics import ServiceMetrics, model_label
 from .model_access import GeneratorSource
 from .model_slots import NotReady
-from .openai_schemas import ChatCompletionRequest, ErrorDetail, ErrorResponse, Usage
+from .openai_errors import openai_error
+from .openai_schemas import ChatCompletionRequest, Usage
 
 log = logging.getLogger("tokenflow_ml.generation")
 
 RETRY_BUSY = {"Retry-After": "2"}
-
-
-def openai_error(
-    status: int, message: str, kind: str, code: str, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
-    body = ErrorResponse(error=ErrorDetail(message=message, type=kind, code=code))
-    # `param` only when a request names one (none does yet), as before.
-    return JSONResponse(body.model_dump(exclude_none=True), status, headers=headers)
 
 
 class Refusal(Exception):
@@ -124,12 +117,17 @@ async def admit(route: ChatRoute, request: ChatCompletionRequest) -> ChatModel:
         message = f"The model {request.model} does not exist; this server has {model.model_id}"
         raise Refusal(404, message, "model_not_found")
     if not await acquire(route.gate, route.wait_s):
-        route.metrics.busy.inc()
         reason = "queue_timeout" if route.wait_s > 0 else "queue_full"
-        route.metrics.busy_rejections.labels("chat", reason).inc()
         message = f"the local model is busy ({route.concurrency} generation(s) at a time)"
-        raise Refusal(503, message, "busy", "server_error", RETRY_BUSY)
+        raise busy_refusal(route, reason, message)
     return model
+
+
+def busy_refusal(route: ChatRoute, reason: str, message: str) -> Refusal:
+    """A 503 to retry later, counted: no slot here, or no Ray Serve replica free."""
+    route.metrics.busy.inc()
+    route.metrics.busy_rejections.labels("chat", reason).inc()
+    return Refusal(503, message, "busy", "server_error", RETRY_BUSY)
 
 
 def free_slot(route: ChatRoute, span: trace.Span, code: str) -> None:
@@ -189,9 +187,7 @@ def refusal_for(route: ChatRoute, error: Exception) -> Refusal:
         case NotReady():  # a Ray Serve replica still loading, or lost
             return Refusal(503, str(error), "model_not_ready", "server_error")
         case Busy():  # every Ray Serve generator replica is taken
-            route.metrics.busy.inc()
-            route.metrics.busy_rejections.labels("chat", error.reason).inc()
-            return Refusal(503, str(error), "busy", "server_error", RETRY_BUSY)
+            return busy_refusal(route, error.reason, str(error))
         case ContextTooLong():
             return Refusal(400, str(error), "context_length_exceeded")
         case UnusableStop():

@@ -14,10 +14,11 @@ from fastapi.sse import EventSourceResponse, format_sse_event
 from opentelemetry import trace
 from pydantic import BaseModel
 
-from .chat_session import ChatRoute, Generation, Refusal, admit, finish, openai_error, start
+from .chat_session import ChatRoute, Generation, Refusal, admit, finish, start
 from .local_model import LOCAL_MODEL_ID
 from .metrics import ServiceMetrics
 from .model_access import GeneratorSource
+from .openai_errors import openai_error
 from .openai_schemas import (
     AssistantMessage,
     ChatCompletion,
@@ -26,7 +27,6 @@ from .openai_schemas import (
     ChoiceDelta,
     ChunkChoice,
     CompletionChoice,
-    ErrorDetail,
     ErrorResponse,
     ModelCard,
     ModelList,
@@ -82,8 +82,7 @@ def chunk(
 
 def error_chunk(message: str) -> ErrorResponse:
     """A failure after the stream began (the status is sent by then), as the gateway says one."""
-    detail = ErrorDetail(message=message, type="server_error", code="generation_failed")
-    return ErrorResponse(error=detail)
+    return ErrorResponse.of(message, "server_error", "generation_failed")
 
 
 def sse(event: BaseModel | str) -> bytes:
@@ -104,8 +103,7 @@ async def stream_chunks(
         await asyncio.to_thread(generation.thread.join)
         result = generation.result
         if result.error:
-            # Without `param`, like this service's refusals (openai_error).
-            yield sse(error_chunk(result.error).model_dump_json(exclude_none=True))
+            yield sse(error_chunk(result.error))
             return
         last = ChunkChoice(delta=ChoiceDelta(), finish_reason=result.final_reason)
         yield sse(chunk(generation, [last]))

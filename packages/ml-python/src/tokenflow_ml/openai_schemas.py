@@ -104,13 +104,18 @@ class ErrorDetail(BaseModel):
     message: str
     type: str
     code: str
-    param: str | None = None
+    # Sent only when a request names the field at fault (none does yet).
+    param: str | None = Field(default=None, exclude_if=_absent)
 
 
 class ErrorResponse(BaseModel):
     """OpenAI's error body, as the gateway sends it too (server/src/http/openai/errors.ts)."""
 
     error: ErrorDetail
+
+    @classmethod
+    def of(cls, message: str, kind: str, code: str) -> "ErrorResponse":
+        return cls(error=ErrorDetail(message=message, type=kind, code=code))
 
 
 class ModelCard(BaseModel):

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .chat_session import openai_error
+from .openai_errors import openai_error
 
 log = logging.getLogger("tokenflow_ml.auth")
 

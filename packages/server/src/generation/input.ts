@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { compressInputSchema, ML_LIMITS } from '../ml/schemas.ts';
+import { classifyInputSchema, compressInputSchema } from '../ml/schemas.ts';
 import { preferSchema } from '../routing/policy.ts';
 
 /** Size limits that keep one request from exhausting the gateway's memory. */
@@ -62,11 +62,7 @@ export const selectModelInputSchema = conversationRules(
   z.strictObject({
     ...conversationShape,
     /** Null or omitted: the default categories. */
-    possibleCategories: z
-      .array(z.string().trim().min(1).max(ML_LIMITS.categoryChars))
-      .min(1)
-      .max(ML_LIMITS.categories)
-      .nullish(),
+    possibleCategories: classifyInputSchema.shape.possibleCategories,
     multiLabel: z.boolean().optional(),
     /** Compress the prompt (for messages: the last user message) before routing and sending it. */
     compress: compressInputSchema

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TRPCError } from '@trpc/server';
 import type { KeyRing, Principal } from '../auth/api-keys.ts';
 import { ConnectionCounter } from '../auth/connections.ts';
 import { authenticate, bearerKey } from '../auth/credentials.ts';
@@ -16,7 +17,7 @@ export interface Auth {
    * The guard of the plain HTTP surfaces: the caller, or null once `refuse`
    * has answered the 401 in that surface's own error shape.
    */
-  guard(req: IncomingMessage, res: ServerResponse, refuse: (error: Error) => void): Principal | null;
+  guard(req: IncomingMessage, res: ServerResponse, refuse: (error: TRPCError) => void): Principal | null;
   /**
    * A WebSocket's caller, by the key in its connection params (our client,
    * browsers) or its upgrade's bearer header. The socket counts against the
@@ -38,8 +39,9 @@ export function createAuth(keys: KeyRing, metrics: GatewayMetrics): Auth {
       try {
         return ofRequest(req);
       } catch (error) {
+        if (!(error instanceof TRPCError)) throw error;
         res.setHeader('www-authenticate', 'Bearer');
-        refuse(error as Error);
+        refuse(error);
         return null;
       }
     },

@@ -25,8 +25,7 @@ function errorBody(error: unknown) {
  * not have are refused under the names the caller sent (the procedure would
  * name them in camelCase), and before renaming, so "__proto__" never is one.
  */
-function camelInput(body: Body, schema: { shape: object }): Body {
-  const known = Object.keys(schema.shape).map(snakeCase);
+function camelInput(body: Body, known: string[]): Body {
   const unknown = Object.keys(body).filter((field) => !known.includes(field));
   if (unknown.length > 0) {
     throw new TRPCError({
@@ -37,12 +36,17 @@ function camelInput(body: Body, schema: { shape: object }): Body {
   return toCamelKeys(body);
 }
 
+/** The snake_case fields a procedure's input has. */
+const snakeFields = (schema: { shape: object }) => Object.keys(schema.shape).map(snakeCase);
+const COMPRESS_FIELDS = snakeFields(compressInputSchema);
+const CLASSIFY_FIELDS = snakeFields(classifyInputSchema);
+
 /** The REST API's snake_case JSON routes: the procedures' inputs and results, renamed. */
 const jsonRoutes: Record<string, (caller: ProcedureCaller, body: Body) => Promise<unknown>> = {
   'POST /api/compress': async (caller, body) =>
-    toSnakeKeys(await caller.compress(camelInput(body, compressInputSchema) as Input<'compress'>)),
+    toSnakeKeys(await caller.compress(camelInput(body, COMPRESS_FIELDS) as Input<'compress'>)),
   'POST /api/classify': async (caller, body) =>
-    toSnakeKeys(await caller.classify(camelInput(body, classifyInputSchema) as Input<'classify'>)),
+    toSnakeKeys(await caller.classify(camelInput(body, CLASSIFY_FIELDS) as Input<'classify'>)),
   'GET /api/model-rankings': (caller) => caller.modelRankings(),
   'GET /api/usage': (caller) => caller.usage(),
 };

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TRPCError } from '@trpc/server';
 import type { Config } from '../config.ts';
 import type { Auth } from './auth.ts';
+import type { HttpContext } from './call-procedure.ts';
 import { readiness } from './health.ts';
 import { serveMetrics } from './metrics.ts';
 import { handleOpenAi, sendOpenAiError } from './openai/routes.ts';
@@ -12,6 +13,7 @@ import { serveStatic } from './static-files.ts';
 import { TRPC_PATH } from './trpc-http.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, path: string) => void;
+type AdapterHandler = (req: IncomingMessage, res: ServerResponse, path: string, ctx: HttpContext) => Promise<boolean>;
 
 export interface RouteDeps {
   config: Config;
@@ -32,6 +34,21 @@ const unauthorized = (res: ServerResponse, extra: object) => (error: Error) =>
  */
 export function createRoutes({ config, services, auth, trpc, webDir }: RouteDeps) {
   const { lifecycle, metrics, ml, registry } = services;
+
+  /**
+   * A surface that calls the procedures in-process (REST, /v1): the auth guard,
+   * then its handler; a 401 or an unknown path is answered by `refuse` in the
+   * surface's own error shape.
+   */
+  const adapter =
+    (handle: AdapterHandler, refuse: (res: ServerResponse, error: TRPCError) => void): Handler =>
+    (req, res, path) => {
+      const principal = auth.guard(req, res, (error) => refuse(res, error));
+      if (!principal) return;
+      void handle(req, res, path, { ...services, connection: null, inProcess: true, principal }).then((handled) => {
+        if (!handled) refuse(res, new TRPCError({ code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` }));
+      });
+    };
 
   const exact = new Map<string, Handler>([
     ['/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' })],
@@ -54,30 +71,14 @@ export function createRoutes({ config, services, auth, trpc, webDir }: RouteDeps
     [`${TRPC_PATH}/`, (req, res) => trpc(req, res)],
     [
       '/api/',
-      (req, res, path) => {
-        const principal = auth.guard(req, res, unauthorized(res, { upstream: null }));
-        if (!principal) return;
-        void handleRest(req, res, path, { ...services, connection: null, inProcess: true, principal }).then(
-          (handled) => {
-            if (!handled) sendJson(res, 404, { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` });
-          },
-        );
-      },
+      adapter(handleRest, (res, error) =>
+        error.code === 'UNAUTHORIZED'
+          ? unauthorized(res, { upstream: null })(error)
+          : sendJson(res, 404, { code: error.code, message: error.message }),
+      ),
     ],
-    [
-      // OpenAI's API for OpenAI SDKs: the same keys, errors in OpenAI's shape.
-      '/v1/',
-      (req, res, path) => {
-        const principal = auth.guard(req, res, (error) => sendOpenAiError(res, error));
-        if (!principal) return;
-        void handleOpenAi(req, res, path, { ...services, connection: null, inProcess: true, principal }).then(
-          (handled) => {
-            if (handled) return;
-            sendOpenAiError(res, new TRPCError({ code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` }));
-          },
-        );
-      },
-    ],
+    // OpenAI's API for OpenAI SDKs: the same keys, errors in OpenAI's shape.
+    ['/v1/', adapter(handleOpenAi, sendOpenAiError)],
   ];
 
   const fallback: Handler = (req, res, path) => {

@@ -109,7 +109,7 @@ export async function* eventStream<E extends StreamEvent>(
         yield event as unknown as TrackedEnvelope<E>;
         continue;
       }
-      if (connection) await waitForReader(connection, backpressure, signal);
+      await waitForReader(connection, backpressure, signal);
       // Tracked ids let a resubscribing client (WebSocket or tRPC's HTTP SSE) tell us where it stopped (see above).
       yield tracked(id, event);
     }

@@ -1,6 +1,5 @@
-import { useQuery } from '@tanstack/react-query';
 import { useEffect, useId, useMemo } from 'react';
-import { useConnection } from '../connection.ts';
+import { useModelRankings } from '../connection.ts';
 import { formatPricePerMTok } from '../format.ts';
 import { defaultModel, modelOptions } from '../models.ts';
 
@@ -19,8 +18,7 @@ export function ModelPicker({
   onCustom(model: string): void;
 }) {
   const id = useId();
-  const { trpc } = useConnection();
-  const rankings = useQuery(trpc.modelRankings.queryOptions(undefined, { staleTime: 60_000 }));
+  const rankings = useModelRankings();
   const options = useMemo(() => (rankings.data ? modelOptions(rankings.data) : null), [rankings.data]);
 
   useEffect(() => {

@@ -1,6 +1,5 @@
-import { useQuery } from '@tanstack/react-query';
 import { type AnswerState, answeringModel, type SelectMetadata } from '@tokenflow/client';
-import { useConnection } from '../connection.ts';
+import { useModelRankings } from '../connection.ts';
 import { formatPricePerMTok } from '../format.ts';
 
 /** What the gateway's `routing` field means (packages/server/src/routing/policy.ts). */
@@ -16,8 +15,7 @@ const key = (ref: { provider: string; model: string }) => `${ref.provider}/${ref
 
 /** The chosen model, every candidate with its rank and price, and each fallback with its reason. */
 export function RoutingPanel({ metadata, answer }: { metadata: SelectMetadata; answer: AnswerState }) {
-  const { trpc } = useConnection();
-  const rankings = useQuery(trpc.modelRankings.queryOptions(undefined, { staleTime: 60_000 }));
+  const rankings = useModelRankings();
   const catalog = new Map(
     [
       ...(rankings.data?.categories[metadata.category] ?? []),

@@ -1,7 +1,6 @@
-import { useQuery } from '@tanstack/react-query';
 import { isSelectMetadata, type RouterInputs, streamSelectModel } from '@tokenflow/client';
 import { type FormEvent, useId, useMemo, useState } from 'react';
-import { useConnection } from '../connection.ts';
+import { useConnection, useModelRankings } from '../connection.ts';
 import { initialPrompt, isPromptEmpty, promptInput } from '../prompt.ts';
 import { useStream } from '../use-stream.ts';
 import { AnswerStream } from './AnswerStream.tsx';
@@ -19,8 +18,8 @@ const PREFERENCES: Preference[] = ['quality', 'cost', 'speed'];
 
 /** selectModel: classify (and compress), route to a model, stream its answer. */
 export function SelectModelTab() {
-  const { client, trpc } = useConnection();
-  const rankings = useQuery(trpc.modelRankings.queryOptions(undefined, { staleTime: 60_000 }));
+  const { client } = useConnection();
+  const rankings = useModelRankings();
   // The default categories are the catalog's, which ranks exactly the ML service's own.
   const defaultCategories = useMemo(() => Object.keys(rankings.data?.categories ?? {}), [rankings.data]);
   const stream = useStream();

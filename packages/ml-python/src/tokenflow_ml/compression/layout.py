@@ -8,7 +8,6 @@ budget.py decides which words stay.
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -117,8 +116,8 @@ def render(doc: Layout, keep: np.ndarray) -> str:
     lines_with_content = np.unique(doc.line[content])
     shown |= doc.structural & np.isin(doc.line, lines_with_content)
     out: list[str] = []
-    previous: int | np.integer[Any] = -1
-    for i in np.flatnonzero(shown):
+    previous = -1
+    for i in np.flatnonzero(shown).tolist():
         if previous >= 0:
             gap = text[doc.ends[previous] : doc.starts[i]]
             same_group = doc.group[i] >= 0 and doc.group[i] == doc.group[previous]

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from ..categories import DEFAULT_CATEGORIES, CategorySpec
+from ..categories import DEFAULT_CATEGORIES, CategorySpec, categories_of
 from ..classification import Classifier, EmbeddingClassifier, NliClassifier
 from ..settings import Settings
 from .head import DEFAULT_HEAD_PATH, DEFAULT_RETRAIN
@@ -12,7 +12,7 @@ from .routes import RoutesFile, head_path_for_routes, load_routes
 def served_categories(routes: RoutesFile | None) -> dict[str, CategorySpec]:
     if routes is None:
         return DEFAULT_CATEGORIES
-    return {r.name: CategorySpec(r.description, tuple(r.examples)) for r in routes.categories}
+    return categories_of(routes)
 
 
 def head_path(settings: Settings) -> Path | None:
