@@ -1,6 +1,6 @@
 import type { GenerateEvent, SelectModelEvent } from '@tokenflow/server';
 import { describe, expect, it } from 'vitest';
-import { answeringModel, emptyAnswer, isSelectMetadata, reduceAnswer } from './answer.ts';
+import { answeringModel, assembleToolCalls, emptyAnswer, isSelectMetadata, reduceAnswer } from './answer.ts';
 
 const metadata: SelectModelEvent = {
   type: 'metadata',
@@ -23,6 +23,26 @@ const metadata: SelectModelEvent = {
 };
 
 describe('reduceAnswer', () => {
+  it('assembles interleaved parallel tool calls from their fragments without touching the earlier state', () => {
+    const events: SelectModelEvent[] = [
+      metadata,
+      { type: 'toolCall', index: 1, id: 'call_b', name: 'get_', argumentsDelta: '' },
+      { type: 'toolCall', index: 0, id: 'call_a', name: 'lookup', argumentsDelta: '{"q":' },
+      { type: 'toolCall', index: 1, name: 'time', argumentsDelta: '' },
+      { type: 'toolCall', index: 0, argumentsDelta: '"x"}' },
+      { type: 'toolCall', index: 1, id: 'ignored-later-id', argumentsDelta: '{}' },
+    ];
+    const states = [emptyAnswer];
+    for (const event of events) states.push(reduceAnswer(states.at(-1) ?? emptyAnswer, event));
+
+    expect(states.at(-1)?.toolCalls).toEqual([
+      { index: 0, id: 'call_a', name: 'lookup', arguments: '{"q":"x"}' },
+      { index: 1, id: 'call_b', name: 'get_time', arguments: '{}' },
+    ]);
+    expect(states[2]?.toolCalls).toEqual([{ index: 1, id: 'call_b', name: 'get_', arguments: '' }]);
+    expect(assembleToolCalls(events)).toEqual(states.at(-1)?.toolCalls);
+  });
+
   it('appends text and reasoning deltas separately and counts the text deltas', () => {
     const events: SelectModelEvent[] = [
       metadata,
@@ -68,6 +88,14 @@ describe('reduceAnswer', () => {
     expect(isSelectMetadata(state.metadata)).toBe(false);
     expect(state).toMatchObject({ text: 'Hi', deltas: 1, end: { finishReason: 'length' } });
     expect(answeringModel(state)).toEqual({ provider: 'groq', model: 'c' });
-    expect(emptyAnswer).toEqual({ metadata: null, fallbacks: [], text: '', reasoning: '', deltas: 0, end: null });
+    expect(emptyAnswer).toEqual({
+      metadata: null,
+      fallbacks: [],
+      toolCalls: [],
+      text: '',
+      reasoning: '',
+      deltas: 0,
+      end: null,
+    });
   });
 });

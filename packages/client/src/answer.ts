@@ -1,4 +1,4 @@
-import type { GenerateEvent, ModelRef, SelectModelEvent } from '@tokenflow/server';
+import type { AssembledToolCall, GenerateEvent, ModelRef, SelectModelEvent } from '@tokenflow/server';
 
 /** Any event of a `generate` or `selectModel` stream. */
 export type StreamEvent = SelectModelEvent | GenerateEvent;
@@ -6,6 +6,7 @@ export type SelectMetadata = Extract<SelectModelEvent, { type: 'metadata' }>;
 export type GenerateMetadata = Extract<GenerateEvent, { type: 'metadata' }>;
 export type FallbackEvent = Extract<SelectModelEvent, { type: 'fallback' }>;
 export type EndEvent = Extract<StreamEvent, { type: 'end' }>;
+export type ToolCallEvent = Extract<StreamEvent, { type: 'toolCall' }>;
 
 /** Everything a stream has said so far, folded from its events by `reduceAnswer`. */
 export interface AnswerState {
@@ -15,6 +16,12 @@ export interface AnswerState {
   reasoning: string;
   /** How many text deltas arrived (a UI can show the answer growing one delta at a time). */
   deltas: number;
+  /**
+   * The tool calls so far, in index order, each put together from its
+   * fragments (id from the first, name and arguments joined) as they arrive;
+   * once `end` has come they equal `end.toolCalls`.
+   */
+  toolCalls: AssembledToolCall[];
   end: EndEvent | null;
 }
 
@@ -24,8 +31,21 @@ export const emptyAnswer: AnswerState = {
   text: '',
   reasoning: '',
   deltas: 0,
+  toolCalls: [],
   end: null,
 };
+
+/** The tool calls after one more fragment; a new array, and a new object for the call it changed. */
+function addToolCall(calls: AssembledToolCall[], event: ToolCallEvent): AssembledToolCall[] {
+  const known = calls.find((call) => call.index === event.index);
+  const call = {
+    index: event.index,
+    id: known?.id || event.id || '',
+    name: (known?.name ?? '') + (event.name ?? ''),
+    arguments: (known?.arguments ?? '') + event.argumentsDelta,
+  };
+  return [...calls.filter((c) => c !== known), call].sort((a, b) => a.index - b.index);
+}
 
 /**
  * The answer after one more event; `events.reduce(reduceAnswer, emptyAnswer)`
@@ -41,6 +61,8 @@ export function reduceAnswer(state: AnswerState, event: StreamEvent): AnswerStat
       return { ...state, text: state.text + event.text, deltas: state.deltas + 1 };
     case 'reasoning':
       return { ...state, reasoning: state.reasoning + event.text };
+    case 'toolCall':
+      return { ...state, toolCalls: addToolCall(state.toolCalls, event) };
     case 'end':
       return { ...state, end: event };
   }
@@ -56,4 +78,15 @@ export function answeringModel(state: AnswerState): ModelRef | null {
   const fallback = state.fallbacks.at(-1);
   if (fallback) return fallback.to;
   return state.metadata ? { provider: state.metadata.provider, model: state.metadata.model } : null;
+}
+
+/**
+ * The tool calls a stream made, assembled from its `toolCall` fragments:
+ * `assembleToolCalls(events)` for events collected, or fold them one at a time
+ * with `reduceAnswer` and read `state.toolCalls`.
+ */
+export function assembleToolCalls(events: Iterable<StreamEvent>): AssembledToolCall[] {
+  let state = emptyAnswer;
+  for (const event of events) state = reduceAnswer(state, event);
+  return state.toolCalls;
 }

@@ -16,6 +16,7 @@ import { RefusalWatch, refusalLink } from './refusal-link.ts';
 
 export type {
   AppRouter,
+  AssembledToolCall,
   EndUsage,
   GenerateEvent,
   GenerateInput,
@@ -31,6 +32,7 @@ export type {
 export {
   type AnswerState,
   answeringModel,
+  assembleToolCalls,
   type EndEvent,
   emptyAnswer,
   type FallbackEvent,
@@ -39,6 +41,7 @@ export {
   reduceAnswer,
   type SelectMetadata,
   type StreamEvent,
+  type ToolCallEvent,
 } from './answer.ts';
 export { TRPCClientError };
 export type RouterInputs = inferRouterInputs<AppRouter>;

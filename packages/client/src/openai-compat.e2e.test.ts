@@ -14,7 +14,10 @@ import { type Stack, startStack } from './test/stack.ts';
 const KEY = 'tf_openai-sdk-key-000000000000000000000000000000000000';
 const CATALOG = {
   defaultCategory: 'general',
-  models: [catalogModel(CODER, { code: 1 }), catalogModel(CHATTER, { general: 1, code: 2, creative: 1 })],
+  models: [
+    catalogModel(CODER, { code: 1 }),
+    { ...catalogModel(CHATTER, { general: 1, code: 2, creative: 1 }), supportsTools: true },
+  ],
 };
 const CODE_PROMPT = 'Write a Python function that merges two sorted lists into one sorted list.';
 const CHATTER_ID = `${CHATTER.provider}/${CHATTER.model}`;
@@ -154,6 +157,50 @@ describe('the OpenAI-compatible endpoint, through the official openai clients, t
       expect(sent.at(-1)?.content.length).toBeLessThan(prompt.length);
     });
 
+    it('compresses only prose: code blocks, JSON tool results and tool definitions reach the provider as sent', async () => {
+      const code = '```python\ndef merge(a, b):\n    return sorted(a + b)  # keep every value\n```';
+      const prose = 'The merge must keep duplicates, handle empty lists and run in linear time on long inputs. ';
+      const tool = {
+        type: 'function' as const,
+        function: { name: 'run_tests', parameters: { type: 'object', properties: { file: { type: 'string' } } } },
+      };
+      const call = {
+        id: 'call_1',
+        type: 'function' as const,
+        function: { name: 'run_tests', arguments: '{"file":"a.py"}' },
+      };
+      const toolResult = '{"passed": 41, "failed": 1, "failing": "test_merge_keeps_duplicates"}';
+      const ask = (messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[]) =>
+        openai.chat.completions.create({
+          model: 'tokenflow/auto',
+          messages,
+          tools: [tool],
+          tokenflow: { compress: { ratio: 0.5 } },
+        } as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming);
+      const userTurn = { role: 'user' as const, content: `${prose.repeat(6)}\n${code}\n${prose.repeat(6)}` };
+
+      const first = await ask([userTurn]);
+      const second = await ask([
+        userTurn,
+        { role: 'assistant', content: null, tool_calls: [call] },
+        { role: 'tool', tool_call_id: 'call_1', content: toolResult },
+      ]);
+
+      type Sent = { messages: Array<{ content: string; tool_calls?: unknown }>; tools: unknown };
+      const [afterUser, afterTool] = upstream.requests.map((r) => r.body as unknown as Sent);
+      // The user's prose shrank around the code block, which is intact.
+      expect(afterUser?.messages[0]?.content).toContain(code);
+      expect(afterUser?.messages[0]?.content.length).toBeLessThan(userTurn.content.length * 0.8);
+      expect((first as unknown as { tokenflow: { compression: unknown } }).tokenflow.compression).not.toBeNull();
+      // The newest message is a JSON tool result: nothing to compress, and the metadata says so.
+      expect(afterTool?.messages.map((m) => m.content ?? null)).toEqual([userTurn.content, null, toolResult]);
+      expect(afterTool?.messages[1]?.tool_calls).toEqual([call]);
+      expect((second as unknown as { tokenflow: { notes: string[] } }).tokenflow.notes).toContain(
+        'compression skipped: the message has no prose to compress (only code, JSON or images)',
+      );
+      for (const sent of [afterUser, afterTool]) expect(JSON.stringify(sent?.tools)).toBe(JSON.stringify([tool]));
+    });
+
     it('reports the fallback model in every chunk when the first candidate answers 429', async () => {
       upstream.use((request) =>
         request.body.model === CODER.model ? { fault: { kind: 'status', status: 429, retryAfter: '30' } } : {},
@@ -239,18 +286,18 @@ describe('the OpenAI-compatible endpoint, through the official openai clients, t
       const n = await openai.chat.completions
         .create({ model: CHATTER_ID, messages: [{ role: 'user', content: 'Hi' }], n: 2 })
         .catch((e: unknown) => e);
-      const tools = await openai.chat.completions
+      const functions = await openai.chat.completions
         .create({
           model: CHATTER_ID,
           messages: [{ role: 'user', content: 'Hi' }],
-          tools: [{ type: 'function', function: { name: 'f' } }],
+          functions: [{ name: 'f' }],
         })
         .catch((e: unknown) => e);
 
       expect(n).toBeInstanceOf(BadRequestError);
       expect((n as BadRequestError).message).toMatch(/n: n must be 1/);
-      expect(tools).toBeInstanceOf(BadRequestError);
-      expect((tools as BadRequestError).message).toMatch(/Unsupported field\(s\) "tools"/);
+      expect(functions).toBeInstanceOf(BadRequestError);
+      expect((functions as BadRequestError).message).toMatch(/Unsupported field\(s\) "functions"/);
       expect(upstream.requests).toHaveLength(0);
     });
 

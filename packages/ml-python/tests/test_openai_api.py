@@ -133,6 +133,21 @@ def test_rejects_invalid_input_with_400_in_openais_error_shape(service, body):
     assert response.json()["error"]["type"] == "invalid_request_error"
 
 
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"tools": [{"type": "function", "function": {"name": "f"}}]}, "cannot call tools"),
+        ({"response_format": {"type": "json_object"}}, "response_format must be text"),
+        ({"messages": [{"role": "tool", "content": "x", "tool_call_id": "c"}]}, "messages"),
+    ],
+)
+def test_refuses_tools_and_structured_outputs_it_cannot_honour(service, body, says):
+    response = chat(service, **body)
+
+    assert response.status_code == 400
+    assert says in response.json()["error"]["message"]
+
+
 def test_refuses_a_prompt_that_does_not_fit_the_context_and_frees_the_slot(service):
     long = {"role": "user", "content": "word " * 9000}
 

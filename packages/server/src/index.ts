@@ -3,7 +3,17 @@
 export type { ModelUsage, UsageTotals } from './accounting/usage-ledger.ts';
 export type { Config } from './config.ts';
 export { loadConfig } from './config.ts';
-export type { EndUsage, GenerateEvent, ModelRef, Savings, SelectModelEvent, Usage } from './generation/events.ts';
+export type { ChatMessage, ResponseFormat, Tool, ToolCall } from './generation/chat-schema.ts';
+export type {
+  AssembledToolCall,
+  EndUsage,
+  GenerateEvent,
+  ModelRef,
+  Savings,
+  SelectModelEvent,
+  ToolCallDelta,
+  Usage,
+} from './generation/events.ts';
 export type { GenerateInput, SelectModelInput } from './generation/input.ts';
 export type { Gateway } from './http/gateway.ts';
 export { createGateway } from './http/gateway.ts';

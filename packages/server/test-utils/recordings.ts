@@ -52,3 +52,69 @@ export function expectedFrom(name: RecordingName): Expected {
   }
   return expected;
 }
+
+/** OpenAI recordings of answers that call tools (see fixtures/upstream-streams/README.md). */
+export const TOOL_RECORDINGS = [
+  'openai-tools-agent-0',
+  'openai-tools-agent-1',
+  'openai-tools-agent-2',
+  'openai-tools-multi-3',
+] as const;
+export type ToolRecordingName = (typeof TOOL_RECORDINGS)[number];
+
+/** One `delta.tool_calls` entry as the recording has it. */
+export interface RecordedToolCallDelta {
+  index: number;
+  id?: string;
+  type?: string;
+  function: { name?: string; arguments?: string };
+}
+
+export interface ExpectedToolCalls {
+  /** Every tool-call fragment in the order it was sent. */
+  deltas: RecordedToolCallDelta[];
+  /** The calls as a client puts them together: index order, fragments joined. */
+  toolCalls: Array<{ index: number; id: string; name: string; arguments: string }>;
+  finishReason: string | null;
+  usage: Expected['usage'];
+  /** The request the recording answered (tools, earlier turns), for replaying it. */
+  request: { messages: unknown[]; tools: unknown[]; tool_choice?: unknown };
+}
+
+export function expectedToolCallsFrom(name: ToolRecordingName): ExpectedToolCalls {
+  const deltas: RecordedToolCallDelta[] = [];
+  const calls = new Map<number, { index: number; id: string; name: string; arguments: string }>();
+  let finishReason: string | null = null;
+  let usage: Expected['usage'] = null;
+  for (const line of readFileSync(fixturePath(name, 'sse'), 'utf8').split('\n')) {
+    if (!line.startsWith('data: ') || line === 'data: [DONE]') continue;
+    const chunk = JSON.parse(line.slice('data: '.length));
+    for (const choice of chunk.choices ?? []) {
+      for (const delta of (choice.delta?.tool_calls ?? []) as RecordedToolCallDelta[]) {
+        deltas.push(delta);
+        const call = calls.get(delta.index) ?? { index: delta.index, id: '', name: '', arguments: '' };
+        call.id ||= delta.id ?? '';
+        call.name += delta.function.name ?? '';
+        call.arguments += delta.function.arguments ?? '';
+        calls.set(delta.index, call);
+      }
+      finishReason = choice.finish_reason ?? finishReason;
+    }
+    if (chunk.usage) {
+      usage = {
+        promptTokens: chunk.usage.prompt_tokens,
+        completionTokens: chunk.usage.completion_tokens,
+        totalTokens: chunk.usage.total_tokens,
+        costUsd: null,
+      };
+    }
+  }
+  const recorded = JSON.parse(readFileSync(fixturePath(name, 'request.json'), 'utf8')).request;
+  return {
+    deltas,
+    toolCalls: [...calls.values()].sort((a, b) => a.index - b.index),
+    finishReason,
+    usage,
+    request: recorded,
+  };
+}

@@ -1,8 +1,10 @@
 import type { RouterInputs } from '@tokenflow/client';
 import type { KeyboardEvent } from 'react';
 
-export type ChatMessage = NonNullable<RouterInputs['generate']['messages']>[number];
-export type Role = ChatMessage['role'];
+type InputMessage = NonNullable<RouterInputs['generate']['messages']>[number];
+export type Role = 'system' | 'user' | 'assistant';
+/** The playground edits plain text messages (no tool calls or images): a subset of the input's messages. */
+export type ChatMessage = { role: Role; content: string } & InputMessage;
 
 /** The editor's content: both forms are kept, so switching between them loses nothing. */
 export interface Prompt {

@@ -23,7 +23,10 @@ export async function collect(stream: AsyncIterable<Chunk>) {
 
 export type PythonLine = Record<string, unknown>;
 
-/** Runs the official `openai` Python package against the gateway; one JSON object per line it printed. */
+/**
+ * Runs the official `openai` Python package against the gateway (openai_python_client.py: a
+ * text stream, or with `tools: true` a tool-calling one); one JSON object per line it printed.
+ */
 export async function runPython(options: Record<string, unknown>): Promise<PythonLine[]> {
   const { stdout } = await execFileAsync(PYTHON, [PYTHON_CLIENT, JSON.stringify(options)], { timeout: 60_000 });
   return stdout

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MAX_MESSAGE_CHARS = 100_000
 # Transformers prepares each stop string in time that grows with its length.
@@ -35,6 +35,18 @@ class ChatCompletionRequest(BaseModel):
     top_p: float = Field(default=1.0, gt=0, le=1)
     stop: StopString | Annotated[list[StopString], Field(max_length=4)] | None = None
     n: Literal[1] = 1
+    # Read only to refuse them: SmolLM2 cannot call tools or follow a schema, and ignoring
+    # them would answer a question the caller did not ask.
+    tools: list[dict[str, object]] | None = Field(default=None, max_length=128)
+    response_format: dict[str, object] | None = None
+
+    @model_validator(mode="after")
+    def _plain_text_only(self) -> "ChatCompletionRequest":
+        if self.tools:
+            raise ValueError("the local model cannot call tools: send no tools")
+        if self.response_format and self.response_format.get("type") not in (None, "text"):
+            raise ValueError("the local model answers text only: response_format must be text")
+        return self
 
     def token_limit(self, default: int) -> int:
         return self.max_completion_tokens or self.max_tokens or default

@@ -35,6 +35,26 @@ export const savingsSchema = z.object({
 
 const textEvent = z.object({ type: z.literal('text'), text: z.string() });
 const reasoningEvent = z.object({ type: z.literal('reasoning'), text: z.string() });
+/**
+ * One fragment of a tool call, exactly as the provider streamed it: `index`
+ * says which call (parallel calls interleave), `id` and `name` come on a
+ * call's first fragment only, `argumentsDelta` is the next piece of its JSON
+ * arguments (possibly empty).
+ */
+const toolCallEvent = z.object({
+  type: z.literal('toolCall'),
+  index: z.number().int().nonnegative(),
+  id: z.string().optional(),
+  name: z.string().optional(),
+  argumentsDelta: z.string(),
+});
+/** A whole tool call, assembled from its fragments. */
+export const assembledToolCallSchema = z.object({
+  index: z.number().int().nonnegative(),
+  id: z.string(),
+  name: z.string(),
+  arguments: z.string(),
+});
 /** The last event of a stream: how it finished, which model answered, what it used and cost. */
 const endEvent = z.object({
   type: z.literal('end'),
@@ -43,20 +63,23 @@ const endEvent = z.object({
   provider: z.string(),
   model: z.string(),
   usage: endUsageSchema.nullable(),
+  /** The tool calls of the answer, assembled in index order; absent when it made none. */
+  toolCalls: z.array(assembledToolCallSchema).optional(),
 });
 const modelRef = z.object({ provider: z.string(), model: z.string() });
 
-/** Every event a `generate` stream emits, in order: metadata, text/reasoning*, end. */
+/** Every event a `generate` stream emits, in order: metadata, text/reasoning/toolCall*, end. */
 export const generateEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('metadata'), requestId: z.string(), provider: z.string(), model: z.string() }),
   textEvent,
   reasoningEvent,
+  toolCallEvent,
   endEvent,
 ]);
 
 /**
  * Every event a `selectModel` stream emits: metadata (with how the model was
- * chosen), fallback* (before the first token only), text/reasoning*, end.
+ * chosen), fallback* (before the first token only), text/reasoning/toolCall*, end.
  */
 export const selectModelEventSchema = z.discriminatedUnion('type', [
   z.object({
@@ -68,7 +91,8 @@ export const selectModelEventSchema = z.discriminatedUnion('type', [
     category: z.string(),
     confidence: z.number().nullable(),
     scores: z.array(z.object({ label: z.string(), score: z.number() })),
-    classification: z.enum(['ok', 'unavailable']),
+    /** `skipped` when the request's tools decided the category (routing `tools`). */
+    classification: z.enum(['ok', 'unavailable', 'skipped']),
     /** Why this category's ranking was used (classified, low-confidence, unclassified, ...). */
     routing: z.string(),
     candidates: z.array(modelRef),
@@ -87,6 +111,7 @@ export const selectModelEventSchema = z.discriminatedUnion('type', [
   }),
   textEvent,
   reasoningEvent,
+  toolCallEvent,
   endEvent.extend({ savings: savingsSchema.nullable() }),
 ]);
 
@@ -95,5 +120,7 @@ export type EndUsage = z.infer<typeof endUsageSchema>;
 export type Savings = z.infer<typeof savingsSchema>;
 export type GenerateEvent = z.infer<typeof generateEventSchema>;
 export type SelectModelEvent = z.infer<typeof selectModelEventSchema>;
-export type AnswerEvent = z.infer<typeof textEvent> | z.infer<typeof reasoningEvent>;
+export type ToolCallDelta = z.infer<typeof toolCallEvent>;
+export type AssembledToolCall = z.infer<typeof assembledToolCallSchema>;
+export type AnswerEvent = z.infer<typeof textEvent> | z.infer<typeof reasoningEvent> | ToolCallDelta;
 export type ModelRef = z.infer<typeof modelRef>;

@@ -1,11 +1,22 @@
 import { z } from 'zod';
 import { classifyInputSchema, compressInputSchema } from '../ml/schemas.ts';
 import { preferSchema } from '../routing/policy.ts';
+import {
+  CHAT_LIMITS,
+  type ChatMessage,
+  charsOf,
+  chatMessageSchema,
+  imageCount,
+  type Protocol,
+  protocolShape,
+} from './chat-schema.ts';
+
+export { type ChatMessage, chatMessageSchema } from './chat-schema.ts';
 
 /** Size limits that keep one request from exhausting the gateway's memory. */
 export const LIMITS = {
-  promptChars: 400_000,
-  messages: 500,
+  promptChars: CHAT_LIMITS.promptChars,
+  messages: CHAT_LIMITS.messages,
   modelChars: 200,
   stopSequences: 4,
   stopChars: 64,
@@ -14,11 +25,6 @@ export const LIMITS = {
 
 // Inputs refuse unknown fields rather than drop them: a typo such as `maxtokens` must not
 // silently fall back to a default.
-export const chatMessageSchema = z.strictObject({
-  role: z.enum(['system', 'user', 'assistant']),
-  content: z.string().max(LIMITS.promptChars),
-});
-
 /** What to answer and how to sample: shared by generate and selectModel. */
 const conversationShape = {
   prompt: z.string().min(1).max(LIMITS.promptChars).optional(),
@@ -32,11 +38,12 @@ const conversationShape = {
       z.array(z.string().min(1).max(LIMITS.stopChars)).min(1).max(LIMITS.stopSequences),
     ])
     .optional(),
+  ...protocolShape,
   /** Set by the tRPC client when it resubscribes after a lost connection. */
   lastEventId: z.string().max(200).nullish(),
 };
 
-type Conversation = { prompt?: string | undefined; messages?: Array<{ content: string }> | undefined };
+type Conversation = { prompt?: string | undefined; messages?: ChatMessage[] | undefined } & Protocol;
 
 function conversationRules<T extends z.ZodType<Conversation>>(schema: T) {
   return schema
@@ -44,10 +51,26 @@ function conversationRules<T extends z.ZodType<Conversation>>(schema: T) {
       message: 'Send exactly one of prompt or messages.',
       path: ['prompt'],
     })
-    .refine((input) => (input.messages ?? []).reduce((sum, m) => sum + m.content.length, 0) <= LIMITS.promptChars, {
+    .refine((input) => (input.messages ?? []).reduce((sum, m) => sum + charsOf(m), 0) <= LIMITS.promptChars, {
       message: `The messages hold more than ${LIMITS.promptChars} characters in all.`,
       path: ['messages'],
-    });
+    })
+    .refine((input) => imageCount(input.messages ?? []) <= CHAT_LIMITS.imagesPerRequest, {
+      message: `The messages hold more than ${CHAT_LIMITS.imagesPerRequest} images.`,
+      path: ['messages'],
+    })
+    .refine(
+      (input) => input.tools !== undefined || (input.toolChoice === undefined && input.parallelToolCalls === undefined),
+      {
+        message: 'toolChoice and parallelToolCalls need tools.',
+        path: ['toolChoice'],
+      },
+    )
+    .refine(
+      ({ toolChoice, tools }) =>
+        typeof toolChoice !== 'object' || (tools ?? []).some((t) => t.function.name === toolChoice.function.name),
+      { message: 'toolChoice names a function that is not among the tools.', path: ['toolChoice'] },
+    );
 }
 
 export const generateInputSchema = conversationRules(
@@ -76,7 +99,6 @@ export const selectModelInputSchema = conversationRules(
 
 export type GenerateInput = z.infer<typeof generateInputSchema>;
 export type SelectModelInput = z.infer<typeof selectModelInputSchema>;
-export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
 export function toMessages(input: Conversation & { messages?: ChatMessage[] | undefined }): ChatMessage[] {
   return input.messages ?? [{ role: 'user', content: input.prompt ?? '' }];

@@ -1,12 +1,14 @@
 import type { MlClient } from '../ml/client.ts';
 import { type ClassifyResult, ML_LIMITS } from '../ml/schemas.ts';
+import { type ChatMessage, textOf } from './chat-schema.ts';
 import { classifyWithin } from './classify-within.ts';
-import type { ChatMessage, SelectModelInput } from './input.ts';
+import type { SelectModelInput } from './input.ts';
+import { compressible, type Segment, segments } from './prose.ts';
 
 export interface PreparedPrompt {
   /** The messages to send, with the compressed text in place. */
   messages: ChatMessage[];
-  /** The text that was classified and (maybe) compressed. */
+  /** The text that was classified (the last user message). */
   focus: string;
   classification: ClassifyResult | null;
   compression: { originTokens: number; compressedTokens: number; ratio: number } | null;
@@ -23,73 +25,128 @@ export interface PrepareDeps {
   classifyTimeoutMs: number;
 }
 
-/** For messages, the last user message: that is where long context and the question usually are. */
-function focusIndex(messages: ChatMessage[]) {
-  for (let i = messages.length - 1; i >= 0; i -= 1) if (messages[i]?.role === 'user') return i;
+/** Prose segments compressed per request, the longest first: each is one call to the ML service. */
+const MAX_COMPRESSED_SEGMENTS = 16;
+
+/** The last message of one of `roles`: that is where long context and the question usually are. */
+function lastIndex(messages: ChatMessage[], roles: ReadonlyArray<ChatMessage['role']>) {
+  for (let i = messages.length - 1; i >= 0; i -= 1) {
+    const role = messages[i]?.role;
+    if (role && roles.includes(role)) return i;
+  }
   return messages.length - 1;
 }
 
 const since = (start: number) => Math.round((performance.now() - start) * 10) / 10;
 const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+type Compressed = NonNullable<PreparedPrompt['compression']> & { message: ChatMessage };
+
+/**
+ * The message with the prose of its text compressed: code blocks, JSON and
+ * images stay as they are, and so does everything outside this message (tool
+ * definitions, tool-call arguments). Null when it has no prose.
+ */
+async function compressMessage(
+  message: ChatMessage,
+  compress: (text: string) => Promise<{ compressedText: string; originTokens: number; compressedTokens: number }>,
+): Promise<Compressed | null> {
+  if (message.role === 'assistant' || message.content === null || message.content === undefined) return null;
+  const texts =
+    typeof message.content === 'string' ? [message.content] : message.content.map((p) => ('text' in p ? p.text : ''));
+  const pieces: Segment[][] = texts.map(segments);
+  const chosen = new Set(
+    pieces
+      .flat()
+      .filter(compressible)
+      .sort((a, b) => b.text.length - a.text.length)
+      .slice(0, MAX_COMPRESSED_SEGMENTS),
+  );
+  if (chosen.size === 0) return null;
+  const results = new Map(await Promise.all([...chosen].map(async (s) => [s, await compress(s.text)] as const)));
+  const rewrite = (list: Segment[]) => list.map((s) => results.get(s)?.compressedText ?? s.text).join('');
+  const originTokens = [...results.values()].reduce((sum, r) => sum + r.originTokens, 0);
+  const compressedTokens = [...results.values()].reduce((sum, r) => sum + r.compressedTokens, 0);
+  const content =
+    typeof message.content === 'string'
+      ? rewrite(pieces[0] ?? [])
+      : message.content.map((part, i) => (part.type === 'text' ? { ...part, text: rewrite(pieces[i] ?? []) } : part));
+  return {
+    message: { ...message, content } as ChatMessage,
+    originTokens,
+    compressedTokens,
+    ratio: originTokens > 0 ? compressedTokens / originTokens : 1,
+  };
+}
+
 /**
  * Classifies the prompt and, when asked, compresses it, both at once. Neither
  * failing fails the request: a missing classification routes to the default
- * category and a failed compression sends the prompt as it is, and `notes` say so.
+ * category and a failed compression sends the prompt as it is, and `notes` say
+ * so. A request with tools is not classified: its tools say what it is.
  */
 export async function preparePrompt(
   input: SelectModelInput,
   messages: ChatMessage[],
   deps: PrepareDeps,
 ): Promise<PreparedPrompt> {
-  const index = focusIndex(messages);
-  const focus = messages[index]?.content ?? '';
+  const focusAt = lastIndex(messages, ['user']);
+  const focus = messages[focusAt] ? textOf(messages[focusAt]) : '';
+  // In an agent loop the newest long text is often a tool result.
+  const compressAt = lastIndex(messages, ['user', 'tool']);
   const notes: string[] = [];
   const started = performance.now();
   let classificationMs = 0;
   let compressionMs: number | null = null;
 
-  const classifying = classifyWithin(
-    deps.ml,
-    {
-      prompt: focus.slice(0, ML_LIMITS.promptChars),
-      possibleCategories: input.possibleCategories,
-      multiLabel: input.multiLabel ?? false,
-    },
-    { requestId: deps.requestId, signal: deps.signal, timeoutMs: deps.classifyTimeoutMs },
-  )
-    .then(
-      (result) => result,
-      (error: unknown) => {
-        if (!deps.signal.aborted) notes.push(`classification unavailable: ${reason(error)}`);
-        return null;
-      },
-    )
-    .finally(() => {
-      classificationMs = since(started);
-    });
-
-  const compressing = input.compress
-    ? deps.ml
-        .compress({ ...input.compress, text: focus }, { requestId: deps.requestId, signal: deps.signal })
+  const classifying = input.tools
+    ? Promise.resolve(null)
+    : classifyWithin(
+        deps.ml,
+        {
+          prompt: focus.slice(0, ML_LIMITS.promptChars),
+          possibleCategories: input.possibleCategories,
+          multiLabel: input.multiLabel ?? false,
+        },
+        { requestId: deps.requestId, signal: deps.signal, timeoutMs: deps.classifyTimeoutMs },
+      )
         .then(
           (result) => result,
           (error: unknown) => {
-            if (!deps.signal.aborted) notes.push(`compression unavailable, sent uncompressed: ${reason(error)}`);
+            if (!deps.signal.aborted) notes.push(`classification unavailable: ${reason(error)}`);
             return null;
           },
         )
         .finally(() => {
-          compressionMs = since(started);
-        })
-    : Promise.resolve(null);
+          classificationMs = since(started);
+        });
+
+  const options = input.compress;
+  const target = messages[compressAt];
+  const compressing =
+    options && target
+      ? compressMessage(target, (text) =>
+          deps.ml.compress({ ...options, text }, { requestId: deps.requestId, signal: deps.signal }),
+        )
+          .then(
+            (result) => {
+              if (!result)
+                notes.push('compression skipped: the message has no prose to compress (only code, JSON or images)');
+              return result;
+            },
+            (error: unknown) => {
+              if (!deps.signal.aborted) notes.push(`compression unavailable, sent uncompressed: ${reason(error)}`);
+              return null;
+            },
+          )
+          .finally(() => {
+            compressionMs = since(started);
+          })
+      : Promise.resolve(null);
 
   const [classification, compressed] = await Promise.all([classifying, compressing]);
-  const sent = compressed
-    ? messages.map((message, i) => (i === index ? { ...message, content: compressed.compressedText } : message))
-    : messages;
   return {
-    messages: sent,
+    messages: compressed ? messages.map((message, i) => (i === compressAt ? compressed.message : message)) : messages,
     focus,
     classification,
     compression: compressed && {

@@ -20,6 +20,8 @@ export const catalogModel = (
   price,
   supportsReasoning: false,
   supportsTools: false,
+  supportsVision: false,
+  supportsStructuredOutputs: false,
 });
 
 /** An ML client whose classification is unavailable (routing then uses the default category). */

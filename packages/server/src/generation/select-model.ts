@@ -4,8 +4,9 @@ import type { MlClient } from '../ml/client.ts';
 import type { StreamTimeouts } from '../providers/chat-stream.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Catalog } from '../routing/catalog.ts';
-import { type Candidate, estimateTokens, type RoutePolicy, route } from '../routing/policy.ts';
+import { type Candidate, estimateTokens, type RoutePolicy, route, TOOLS_CATEGORY } from '../routing/policy.ts';
 import { streamAnswer } from './answer-stream.ts';
+import { charsOf, needsOf } from './chat-schema.ts';
 import type { ModelRef, SelectModelEvent } from './events.ts';
 import { type SelectModelInput, toMessages } from './input.ts';
 import { preparePrompt } from './prepare-prompt.ts';
@@ -48,14 +49,18 @@ export async function* runSelectModel(
   const prepared = await preparePrompt(input, toMessages(input), deps);
   if (deps.signal.aborted) return;
   const { classification } = prepared;
-  const promptTokens =
-    prepared.messages.reduce((sum, m) => sum + estimateTokens(m.content), 0) -
-    (prepared.compression ? estimateTokens(prepared.focus) - prepared.compression.compressedTokens : 0);
+  // Tool definitions are part of the prompt the model reads.
+  const promptChars =
+    prepared.messages.reduce((sum, m) => sum + charsOf(m), 0) + (input.tools ? JSON.stringify(input.tools).length : 0);
+  const promptTokens = estimateTokens(promptChars);
 
   const routed = route(
     deps.catalog,
     {
-      category: classification?.topCategory ?? null,
+      // A request with tools is function calling, whatever its text is about.
+      category: input.tools ? TOOLS_CATEGORY : (classification?.topCategory ?? null),
+      categoryFromTools: input.tools !== undefined,
+      needs: needsOf({ ...input, messages: prepared.messages }),
       confidence: classification?.confidence ?? null,
       promptTokens: Math.max(promptTokens, 1),
       maxTokens: input.maxTokens,
@@ -81,7 +86,7 @@ export async function* runSelectModel(
     category: routed.category,
     confidence: classification?.confidence ?? null,
     scores: classification?.labels ?? [],
-    classification: classification ? 'ok' : 'unavailable',
+    classification: input.tools ? 'skipped' : classification ? 'ok' : 'unavailable',
     routing: routed.reason,
     candidates: routed.candidates.map(ref),
     compression: prepared.compression,
@@ -110,11 +115,13 @@ export async function* runSelectModel(
       }
       if (step.value) {
         // Priced at the model that answered, which after a fallback is not the first candidate.
+        const { finishReason, usage, toolCalls } = step.value;
         yield {
           type: 'end',
-          finishReason: step.value.finishReason,
+          finishReason,
           ...ref(candidate),
-          usage: costUsage(step.value.usage, candidate.price),
+          usage: costUsage(usage, candidate.price),
+          ...(toolCalls.length > 0 ? { toolCalls } : {}),
           savings: compressionSavings(prepared.compression, candidate.price),
         };
       }

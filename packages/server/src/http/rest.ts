@@ -68,6 +68,8 @@ function toSse(event: SseEvent): [string, unknown] {
       return ['text_chunk', data];
     case 'reasoning':
       return ['reasoning_chunk', data];
+    case 'toolCall':
+      return ['tool_call_chunk', data];
     case 'end':
       return ['end_stream', data];
     default:

@@ -10,7 +10,7 @@ export interface StreamRecorders {
 
 /**
  * Follows one stream's events: metadata and fallback say which model is
- * answering, the first text or reasoning delta gives the time to first token,
+ * answering, the first text, reasoning or tool-call delta gives the time to first token,
  * `end` gives the usage. `finish` records the outcome exactly once.
  */
 export class StreamMeter {
@@ -42,6 +42,7 @@ export class StreamMeter {
         break;
       case 'text':
       case 'reasoning':
+      case 'toolCall':
         if (this.firstTokenSeen || !this.model) break;
         this.firstTokenSeen = true;
         this.record.firstToken(this.model, this.seconds());

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TRPCError } from '@trpc/server';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
-import type { Usage } from '../generation/events.ts';
+import type { ToolCallDelta, Usage } from '../generation/events.ts';
 import { endSpan, SpanKind, startSpan } from '../telemetry/tracing.ts';
 import { toTRPCError, UpstreamFailure } from './errors.ts';
 import type { ProviderTarget } from './registry.ts';
@@ -11,11 +11,12 @@ import { StreamWatchdog } from './watchdog.ts';
 export type ChatDelta =
   | { type: 'text'; text: string }
   | { type: 'reasoning'; text: string }
+  | ToolCallDelta
   | { type: 'finish'; reason: string }
   | { type: 'usage'; usage: Usage };
 
 export interface StreamTimeouts {
-  /** From the request until the first text or reasoning token. */
+  /** From the request until the first text, reasoning or tool-call token. */
   firstTokenMs: number;
   /** Between two chunks once tokens flow. */
   idleMs: number;
@@ -35,7 +36,16 @@ type ProviderChunk = ChatCompletionChunk & {
   usage?: RawUsage | null;
 };
 type RawUsage = { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number; cost?: number };
-type ProviderDelta = { content?: string | null; reasoning?: string | null; reasoning_content?: string | null };
+type ProviderDelta = {
+  content?: string | null;
+  reasoning?: string | null;
+  reasoning_content?: string | null;
+  tool_calls?: Array<{
+    index?: number;
+    id?: string | null;
+    function?: { name?: string | null; arguments?: string | null };
+  }>;
+};
 
 function readUsage(chunk: ProviderChunk): Usage | null {
   // OpenRouter sends `usage` (with `cost`) in a chunk of its own after the
@@ -58,6 +68,17 @@ function* readChunk(chunk: ProviderChunk): Generator<ChatDelta> {
     const reasoning = delta.reasoning ?? delta.reasoning_content;
     if (reasoning) yield { type: 'reasoning', text: reasoning };
     if (delta.content) yield { type: 'text', text: delta.content };
+    // One event per upstream fragment, in order, empty ones too: a call's id and name come
+    // only on its first fragment, and nothing here may merge, drop or invent one.
+    for (const [position, call] of (delta.tool_calls ?? []).entries()) {
+      yield {
+        type: 'toolCall',
+        index: call.index ?? position,
+        ...(call.id ? { id: call.id } : {}),
+        ...(call.function?.name ? { name: call.function.name } : {}),
+        argumentsDelta: call.function?.arguments ?? '',
+      };
+    }
     if (choice.finish_reason) yield { type: 'finish', reason: choice.finish_reason };
   }
   const usage = readUsage(chunk);
@@ -129,7 +150,7 @@ async function* streamOnce({
       if (tokensFlowing) armIdle();
       for (const delta of readChunk(chunk as ProviderChunk)) {
         if (upstream.signal.aborted) break;
-        if (!tokensFlowing && (delta.type === 'text' || delta.type === 'reasoning')) {
+        if (!tokensFlowing && (delta.type === 'text' || delta.type === 'reasoning' || delta.type === 'toolCall')) {
           tokensFlowing = true;
           lease.progress();
           armIdle();

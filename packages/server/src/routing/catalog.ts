@@ -18,6 +18,10 @@ export const catalogModelSchema = z.object({
   tokensPerSecond: z.number().positive().optional(),
   supportsReasoning: z.boolean().default(false),
   supportsTools: z.boolean().default(false),
+  /** Takes `image_url` content parts. */
+  supportsVision: z.boolean().default(false),
+  /** Honours `response_format: { type: 'json_schema' }`. */
+  supportsStructuredOutputs: z.boolean().default(false),
 });
 
 export const catalogSchema = z

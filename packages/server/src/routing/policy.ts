@@ -1,5 +1,9 @@
 import { z } from 'zod';
+import type { Needs } from '../generation/chat-schema.ts';
 import type { Catalog, CatalogModel } from './catalog.ts';
+
+/** The category a request with tools belongs to, whatever its text says. */
+export const TOOLS_CATEGORY = 'function-calling';
 
 export const preferSchema = z.enum(['quality', 'cost', 'speed']);
 
@@ -14,6 +18,10 @@ export interface RouteRequest {
   allowedProviders?: readonly string[] | undefined;
   /** Neither the input nor the output price per million tokens may exceed this. */
   maxPricePerMTok?: number | undefined;
+  /** What the answering model must support (tools, images, json_schema outputs). */
+  needs?: Needs | undefined;
+  /** The category was decided by the request's tools, not by the classifier. */
+  categoryFromTools?: boolean | undefined;
 }
 
 export interface RoutePolicy {
@@ -33,7 +41,22 @@ export interface Candidate {
   estimatedCostUsd: number;
 }
 
-export type RouteReason = 'classified' | 'low-confidence' | 'unclassified' | 'unknown-category' | 'nothing-fits';
+export type RouteReason =
+  | 'classified'
+  | 'tools'
+  | 'low-confidence'
+  | 'unclassified'
+  | 'unknown-category'
+  | 'nothing-fits';
+
+/** Why a model cannot serve what the request needs, or null when it can. */
+function lacks(model: CatalogModel, needs: Needs | undefined): string | null {
+  if (needs?.tools && !model.supportsTools) return 'does not support tools (supportsTools)';
+  if (needs?.vision && !model.supportsVision) return 'does not take images (supportsVision)';
+  if (needs?.structuredOutputs && !model.supportsStructuredOutputs)
+    return 'does not support json_schema response formats (supportsStructuredOutputs)';
+  return null;
+}
 
 export interface Route {
   /** The category whose ranking was used. */
@@ -58,14 +81,16 @@ function candidatesFor(catalog: Catalog, category: string, request: RouteRequest
     const { provider } = model;
     const why = !policy.isConfigured(provider)
       ? `provider ${provider} is not configured`
-      : request.allowedProviders && !request.allowedProviders.includes(provider)
-        ? `provider ${provider} is not in allowedProviders`
-        : request.maxPricePerMTok !== undefined &&
-            Math.max(model.price.inputPerMTok, model.price.outputPerMTok) > request.maxPricePerMTok
-          ? `costs more than ${request.maxPricePerMTok} USD per million tokens`
-          : request.promptTokens + outputTokens > model.contextWindow
-            ? `its ${model.contextWindow}-token context cannot hold ${request.promptTokens} + ${outputTokens} tokens`
-            : null;
+      : lacks(model, request.needs)
+        ? lacks(model, request.needs)
+        : request.allowedProviders && !request.allowedProviders.includes(provider)
+          ? `provider ${provider} is not in allowedProviders`
+          : request.maxPricePerMTok !== undefined &&
+              Math.max(model.price.inputPerMTok, model.price.outputPerMTok) > request.maxPricePerMTok
+            ? `costs more than ${request.maxPricePerMTok} USD per million tokens`
+            : request.promptTokens + outputTokens > model.contextWindow
+              ? `its ${model.contextWindow}-token context cannot hold ${request.promptTokens} + ${outputTokens} tokens`
+              : null;
     if (why) {
       excluded.push({ provider, model: model.model, why });
       continue;
@@ -100,8 +125,8 @@ function order(candidates: Candidate[], catalog: Catalog, prefer: RouteRequest['
 /**
  * Picks the ranked models for a request: the classified category's ranking when
  * the classifier is confident and the catalog knows the category, else the
- * default category's; only models that are configured, allowed, affordable and
- * large enough; ordered by rank, or by cost or speed when the caller prefers.
+ * default category's; only models that are configured, capable of what the
+ * request needs, allowed, affordable and large enough; ordered by rank, or by cost or speed when the caller prefers.
  */
 export function route(catalog: Catalog, request: RouteRequest, policy: RoutePolicy): Route {
   const known = (category: string) => catalog.models.some((m) => rankIn(m, category) !== undefined);
@@ -109,7 +134,10 @@ export function route(catalog: Catalog, request: RouteRequest, policy: RoutePoli
   let reason: RouteReason = 'unclassified';
   if (request.category !== null) {
     if (!known(request.category)) reason = 'unknown-category';
-    else if ((request.confidence ?? 0) < policy.confidenceThreshold) reason = 'low-confidence';
+    else if (request.categoryFromTools) {
+      category = request.category;
+      reason = 'tools';
+    } else if ((request.confidence ?? 0) < policy.confidenceThreshold) reason = 'low-confidence';
     else {
       category = request.category;
       reason = 'classified';
@@ -132,8 +160,9 @@ export function route(catalog: Catalog, request: RouteRequest, policy: RoutePoli
 /**
  * A deliberately high estimate (3 characters a token, rounded up) so context-window checks err
  * on the safe side: English averages about 4 with cl100k, code and other languages fewer. The ML
- * service's estimate_tokens (ml-python/src/tokenflow_ml/metrics.py) is the same rule.
+ * service's estimate_tokens (ml-python/src/tokenflow_ml/metrics.py) is the same rule. Takes the
+ * text, or its length.
  */
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 3);
+export function estimateTokens(text: string | number): number {
+  return Math.ceil((typeof text === 'string' ? text.length : text) / 3);
 }

@@ -3,7 +3,8 @@ import type { GenerateEvent, ModelRef, SelectModelEvent } from '../../generation
 type StreamEvent = GenerateEvent | SelectModelEvent;
 type Metadata = Extract<StreamEvent, { type: 'metadata' }>;
 type Fallback = Extract<SelectModelEvent, { type: 'fallback' }>;
-export type AnswerEvent = Extract<StreamEvent, { type: 'text' | 'reasoning' }>;
+export type AnswerEvent = Extract<StreamEvent, { type: 'text' | 'reasoning' | 'toolCall' }>;
+type ToolCallEvent = Extract<AnswerEvent, { type: 'toolCall' }>;
 export type EndEvent = Extract<StreamEvent, { type: 'end' }>;
 
 /** How the answering model was chosen: everything a stream says before its first token. */
@@ -75,16 +76,40 @@ export function chunkEncoder(routing: Routing, options: { includeUsage: boolean;
   };
   // With include_usage, OpenAI sends `usage: null` on every chunk but the last.
   const usageField = options.includeUsage ? { usage: null } : {};
-  const chunk = (delta: Record<string, string>, finishReason: string | null = null) => ({
+  const chunk = (delta: Record<string, unknown>, finishReason: string | null = null) => ({
     ...base,
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
     ...usageField,
   });
+  const started = new Set<number>();
+  /**
+   * OpenAI's tool-call delta: `id` and `type` on a call's first fragment only
+   * (clients that see `type` again may start a new call), then the name and
+   * argument fragments exactly as they came.
+   */
+  const toolCall = (event: ToolCallEvent) => {
+    const first = !started.has(event.index);
+    started.add(event.index);
+    const fn = { ...(event.name !== undefined ? { name: event.name } : {}), arguments: event.argumentsDelta };
+    return chunk({
+      tool_calls: [
+        {
+          index: event.index,
+          ...(event.id !== undefined ? { id: event.id } : {}),
+          ...(first ? { type: 'function' } : {}),
+          function: fn,
+        },
+      ],
+    });
+  };
   return {
     /** The role, and how the model was chosen. */
     first: () => ({ ...chunk({ role: 'assistant', content: '' }), tokenflow: tokenflowField(routing) }),
     /** Reasoning goes in `delta.reasoning`, as OpenRouter and Groq send it. */
-    answer: (event: AnswerEvent) => chunk(event.type === 'text' ? { content: event.text } : { reasoning: event.text }),
+    answer: (event: AnswerEvent) =>
+      event.type === 'toolCall'
+        ? toolCall(event)
+        : chunk(event.type === 'text' ? { content: event.text } : { reasoning: event.text }),
     end(event: EndEvent) {
       const last = { ...chunk({}, event.finishReason ?? 'stop'), tokenflow: endExtension(event) };
       const usage = openAiUsage(event);
@@ -100,8 +125,18 @@ export function completion(
   answer: { content: string; reasoning: string; end: EndEvent | null },
   created: number,
 ) {
-  const message: Record<string, unknown> = { role: 'assistant', content: answer.content, refusal: null };
+  const toolCalls = answer.end?.toolCalls ?? [];
+  // With tool calls and no text, OpenAI answers `content: null`.
+  const content = toolCalls.length > 0 && answer.content === '' ? null : answer.content;
+  const message: Record<string, unknown> = { role: 'assistant', content, refusal: null };
   if (answer.reasoning) message.reasoning = answer.reasoning;
+  if (toolCalls.length > 0) {
+    message.tool_calls = toolCalls.map((call) => ({
+      id: call.id,
+      type: 'function',
+      function: { name: call.name, arguments: call.arguments },
+    }));
+  }
   return {
     id: `chatcmpl-${routing.metadata.requestId}`,
     object: 'chat.completion' as const,

@@ -39,6 +39,55 @@ describe('chat.completions bodies', () => {
         topP: 0.5,
         maxTokens: 16,
         stop: undefined,
+        seed: 7,
+        user: 'someone',
+      },
+    });
+  });
+
+  it('maps tools, tool calls, tool results, images and a json_schema format, keeping what is inside as sent', () => {
+    const parameters = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+    const schema = { type: 'object', properties: { answer: { type: 'string' } }, additionalProperties: false };
+    const image = { url: 'https://example.com/cat.png', detail: 'low' };
+    const call = { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } };
+    const request = parseChatCompletionRequest({
+      model: 'tokenflow/auto',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What is this?' },
+            { type: 'image_url', image_url: image },
+          ],
+        },
+        // What the openai SDKs replay of an earlier answer, `refusal` included.
+        { role: 'assistant', content: null, refusal: null, tool_calls: [call] },
+        { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
+      ],
+      tools: [{ type: 'function', function: { name: 'get_weather', parameters, strict: true } }],
+      tool_choice: { type: 'function', function: { name: 'get_weather' } },
+      parallel_tool_calls: false,
+      response_format: { type: 'json_schema', json_schema: { name: 'answer', schema, strict: true } },
+    });
+
+    expect(toProcedureCall(request)).toEqual({
+      procedure: 'selectModel',
+      input: {
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'What is this?' },
+              { type: 'image_url', imageUrl: image },
+            ],
+          },
+          { role: 'assistant', content: null, toolCalls: [call] },
+          { role: 'tool', toolCallId: 'call_1', content: 'sunny' },
+        ],
+        tools: [{ type: 'function', function: { name: 'get_weather', parameters, strict: true } }],
+        toolChoice: { type: 'function', function: { name: 'get_weather' } },
+        parallelToolCalls: false,
+        responseFormat: { type: 'json_schema', jsonSchema: { name: 'answer', schema, strict: true } },
       },
     });
   });
@@ -64,11 +113,14 @@ describe('chat.completions bodies', () => {
   });
 
   it.each([
-    [{ model: 'groq/x', messages, tools: [], functions: [] }, /Unsupported field\(s\) "tools", "functions"/],
+    [{ model: 'groq/x', messages, functions: [], audio: {} }, /Unsupported field\(s\) "functions", "audio"/],
     [{ model: 'groq/x', messages, n: 2 }, /n must be 1/],
-    [{ model: 'groq/x', messages: [{ role: 'tool', content: 'x' }] }, /tool and function messages are not supported/],
-    [{ model: 'groq/x', messages: [{ role: 'user', content: [{ type: 'image_url' }] }] }, /content must be a string/],
-    [{ model: 'groq/x', messages, response_format: { type: 'json_object' } }, /only response_format/],
+    [{ model: 'groq/x', messages: [{ role: 'function', content: 'x' }] }, /function messages are not supported/],
+    [
+      { model: 'groq/x', messages: [{ role: 'user', content: [{ type: 'input_audio' }] }] },
+      /must be "text" or "image_url"/,
+    ],
+    [{ model: 'groq/x', messages: [{ role: 'user', content: 5 }] }, /content must be a string/],
     [[], /must be a JSON object/],
   ])('refuses %j with a message that says why', (body, message) => {
     const error = (() => {

@@ -5,20 +5,36 @@ import type { GenerateInput, SelectModelInput } from '../../generation/input.ts'
 /** The model name that asks TokenFlow to choose: selectModel instead of generate. */
 export const AUTO_MODEL = 'tokenflow/auto';
 
-const textPart = z.object({
-  type: z.literal('text', { error: 'only text parts are supported (no images, audio or files)' }),
-  text: z.string(),
+// These schemas read the envelope only: the procedures' own schemas check every value, with
+// their limits. Fields OpenAI's SDKs add when they replay an earlier answer (`refusal`,
+// `annotations`, ...) are dropped.
+const part = z.looseObject({
+  type: z.string(),
+  text: z.string().optional(),
+  image_url: z.looseObject({ url: z.string(), detail: z.enum(['auto', 'low', 'high']).optional() }).optional(),
 });
 
-const messageSchema = z.object({
+const PART_TYPES = ['text', 'image_url'];
+
+const toolCall = z.looseObject({
+  id: z.string(),
+  type: z.literal('function', { error: 'tool calls must be of type "function"' }),
+  function: z.looseObject({ name: z.string(), arguments: z.string() }),
+});
+
+const messageSchema = z.looseObject({
   // "developer" is the newer name OpenAI gives the system role.
-  role: z.enum(['system', 'developer', 'user', 'assistant'], {
-    error: 'role must be system, developer, user or assistant (tool and function messages are not supported)',
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool'], {
+    error: 'role must be system, developer, user, assistant or tool (function messages are not supported)',
   }),
-  content: z.union([z.string(), z.array(textPart)], {
-    error: 'content must be a string or an array of {"type": "text", "text": ...} parts',
-  }),
+  content: z
+    .union([z.string(), z.array(part)], {
+      error: 'content must be a string or an array of text and image_url parts',
+    })
+    .nullish(),
   name: z.string().optional(),
+  tool_calls: z.array(toolCall).nullish(),
+  tool_call_id: z.string().optional(),
 });
 
 /**
@@ -27,8 +43,6 @@ const messageSchema = z.object({
  * dropping them never changes what kind of answer comes back.
  */
 const ignoredShape = {
-  user: z.string().nullish(),
-  seed: z.number().int().nullish(),
   presence_penalty: z.number().nullish(),
   frequency_penalty: z.number().nullish(),
   logit_bias: z.record(z.string(), z.number()).nullish(),
@@ -36,10 +50,16 @@ const ignoredShape = {
   store: z.boolean().nullish(),
   metadata: z.record(z.string(), z.string()).nullish(),
   service_tier: z.string().nullish(),
+};
+
+/** Passed to the provider; generate's and selectModel's schemas check them. */
+const protocolShape = {
+  tools: z.array(z.unknown()).nullish(),
+  tool_choice: z.unknown().optional(),
   parallel_tool_calls: z.boolean().nullish(),
-  response_format: z
-    .object({ type: z.literal('text', { error: 'only response_format {"type": "text"} is supported' }) })
-    .nullish(),
+  response_format: z.looseObject({ type: z.string(), json_schema: z.unknown().optional() }).nullish(),
+  seed: z.number().int().nullish(),
+  user: z.string().nullish(),
 };
 
 /** The `tokenflow` extension: selectModel's own options, checked by selectModel's schema. */
@@ -57,6 +77,7 @@ export const chatCompletionRequestSchema = z.strictObject({
   stop: z.union([z.string(), z.array(z.string())]).nullish(),
   n: z.literal(1, { error: 'n must be 1: TokenFlow returns one choice' }).nullish(),
   tokenflow: extensionSchema.optional(),
+  ...protocolShape,
   ...ignoredShape,
 });
 
@@ -72,28 +93,96 @@ export function parseChatCompletionRequest(body: unknown): ChatCompletionRequest
   if (unsupported.length > 0) {
     throw new TRPCError({
       code: 'BAD_REQUEST',
-      message: `Unsupported field(s) ${unsupported.map((f) => `"${f}"`).join(', ')}: TokenFlow's OpenAI-compatible endpoint answers text chats (no tools, audio or logprobs).`,
+      message: `Unsupported field(s) ${unsupported.map((f) => `"${f}"`).join(', ')}: TokenFlow's OpenAI-compatible endpoint takes the Chat Completions fields (no audio, functions or logprobs).`,
     });
   }
   const parsed = chatCompletionRequestSchema.safeParse(body);
   if (!parsed.success) throw new TRPCError({ code: 'BAD_REQUEST', message: 'Invalid input', cause: parsed.error });
+  for (const [i, message] of parsed.data.messages.entries()) {
+    const other = Array.isArray(message.content) && message.content.find((p) => !PART_TYPES.includes(p.type));
+    if (other) {
+      throw new TRPCError({
+        code: 'BAD_REQUEST',
+        message: `messages[${i}]: content parts must be "text" or "image_url", not "${other.type}" (no audio or files).`,
+      });
+    }
+  }
   return parsed.data;
 }
 
 const orUndefined = <T>(value: T | null | undefined) => value ?? undefined;
 
-/** The conversation and sampling fields both procedures share; the procedures' schemas check the values. */
+/** Leaves absent fields out, so the procedures see exactly what the caller set. */
+const withoutUndefined = <T extends object>(value: T) =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+
+type Message = z.infer<typeof messageSchema>;
+type Part = z.infer<typeof part>;
+
+const joinText = (parts: Part[]) => parts.map((p) => p.text ?? '').join('');
+
+/** A user message keeps its parts when it has an image; text-only parts are joined, as before. */
+function userContent(content: Message['content']) {
+  if (!Array.isArray(content)) return content;
+  if (content.every((p) => p.type === 'text')) return joinText(content);
+  return content.map((p) =>
+    p.type === 'image_url'
+      ? { type: 'image_url' as const, imageUrl: p.image_url }
+      : { type: 'text' as const, text: p.text },
+  );
+}
+
+/** One OpenAI message in the procedures' camelCase; what is inside (arguments, URLs) is kept as sent. */
+function toMessage(message: Message) {
+  const content = Array.isArray(message.content) ? joinText(message.content) : message.content;
+  const name = message.name === undefined ? {} : { name: message.name };
+  switch (message.role) {
+    case 'developer':
+    case 'system':
+      return { role: 'system' as const, content, ...name };
+    case 'user':
+      return { role: 'user' as const, content: userContent(message.content), ...name };
+    case 'assistant':
+      return {
+        role: 'assistant' as const,
+        content,
+        ...(message.tool_calls?.length
+          ? {
+              toolCalls: message.tool_calls.map((call) => ({
+                id: call.id,
+                type: call.type,
+                function: { name: call.function.name, arguments: call.function.arguments },
+              })),
+            }
+          : {}),
+        ...name,
+      };
+    case 'tool':
+      return { role: 'tool' as const, toolCallId: message.tool_call_id, content };
+  }
+}
+
+function responseFormat(format: ChatCompletionRequest['response_format']) {
+  if (!format) return undefined;
+  const { json_schema, ...rest } = format;
+  return json_schema === undefined ? rest : { ...rest, jsonSchema: json_schema };
+}
+
+/** The conversation, sampling and protocol fields both procedures share; the procedures' schemas check the values. */
 function conversation(request: ChatCompletionRequest) {
   const stop = request.stop;
   return {
-    messages: request.messages.map((message) => ({
-      role: message.role === 'developer' ? ('system' as const) : message.role,
-      content: typeof message.content === 'string' ? message.content : message.content.map((p) => p.text).join(''),
-    })),
+    messages: request.messages.map(toMessage),
     temperature: orUndefined(request.temperature),
     topP: orUndefined(request.top_p),
     maxTokens: orUndefined(request.max_completion_tokens ?? request.max_tokens),
     stop: Array.isArray(stop) && stop.length === 0 ? undefined : orUndefined(stop),
+    tools: orUndefined(request.tools),
+    toolChoice: orUndefined(request.tool_choice),
+    parallelToolCalls: orUndefined(request.parallel_tool_calls),
+    responseFormat: responseFormat(request.response_format),
+    seed: orUndefined(request.seed),
+    user: orUndefined(request.user),
   };
 }
 
@@ -105,7 +194,10 @@ export type ProcedureCall =
 export function toProcedureCall(request: ChatCompletionRequest): ProcedureCall {
   if (request.model === AUTO_MODEL) {
     // Passed through whole: selectModel refuses unknown or invalid options itself.
-    return { procedure: 'selectModel', input: { ...conversation(request), ...request.tokenflow } as SelectModelInput };
+    return {
+      procedure: 'selectModel',
+      input: withoutUndefined({ ...conversation(request), ...request.tokenflow }) as SelectModelInput,
+    };
   }
   if (request.tokenflow && Object.keys(request.tokenflow).length > 0) {
     throw new TRPCError({
@@ -113,5 +205,8 @@ export function toProcedureCall(request: ChatCompletionRequest): ProcedureCall {
       message: `The "tokenflow" options (compress, possibleCategories, prefer, ...) apply to model "${AUTO_MODEL}" only, not "${request.model}".`,
     });
   }
-  return { procedure: 'generate', input: { ...conversation(request), model: request.model } };
+  return {
+    procedure: 'generate',
+    input: withoutUndefined({ ...conversation(request), model: request.model }) as GenerateInput,
+  };
 }

@@ -91,7 +91,7 @@ async function streamChunks(
   res.end();
 }
 
-/** `stream: false`: the text and the reasoning, each joined, and the end event, as one completion. */
+/** `stream: false`: the text and the reasoning, each joined, and the end event (with the assembled tool calls), as one completion. */
 async function respondWhole(res: ServerResponse, routing: Routing, stream: AsyncIterable<Answer>) {
   let content = '';
   let reasoning = '';
@@ -99,7 +99,7 @@ async function respondWhole(res: ServerResponse, routing: Routing, stream: Async
   for await (const event of stream) {
     if (event.type === 'text') content += event.text;
     else if (event.type === 'reasoning') reasoning += event.text;
-    else end = event;
+    else if (event.type === 'end') end = event;
   }
   for (const [name, value] of Object.entries(routingHeaders(routing))) res.setHeader(name, value);
   sendJson(res, 200, completion(routing, { content, reasoning, end }, Math.floor(Date.now() / 1000)));
