@@ -1,4 +1,5 @@
 import type { AssembledToolCall, GenerateEvent, ModelRef, SelectModelEvent } from '@tokenflow/server';
+import { addToolCallDelta } from '@tokenflow/server/tool-calls';
 
 /** Any event of a `generate` or `selectModel` stream. */
 export type StreamEvent = SelectModelEvent | GenerateEvent;
@@ -35,18 +36,6 @@ export const emptyAnswer: AnswerState = {
   end: null,
 };
 
-/** The tool calls after one more fragment; a new array, and a new object for the call it changed. */
-function addToolCall(calls: AssembledToolCall[], event: ToolCallEvent): AssembledToolCall[] {
-  const known = calls.find((call) => call.index === event.index);
-  const call = {
-    index: event.index,
-    id: known?.id || event.id || '',
-    name: (known?.name ?? '') + (event.name ?? ''),
-    arguments: (known?.arguments ?? '') + event.argumentsDelta,
-  };
-  return [...calls.filter((c) => c !== known), call].sort((a, b) => a.index - b.index);
-}
-
 /**
  * The answer after one more event; `events.reduce(reduceAnswer, emptyAnswer)`
  * gives the whole answer. The state is never mutated, so React can hold it.
@@ -62,7 +51,7 @@ export function reduceAnswer(state: AnswerState, event: StreamEvent): AnswerStat
     case 'reasoning':
       return { ...state, reasoning: state.reasoning + event.text };
     case 'toolCall':
-      return { ...state, toolCalls: addToolCall(state.toolCalls, event) };
+      return { ...state, toolCalls: addToolCallDelta(state.toolCalls, event) };
     case 'end':
       return { ...state, end: event };
   }

@@ -189,7 +189,8 @@ describe('the OpenAI-compatible endpoint, through the official openai clients, t
       type Sent = { messages: Array<{ content: string; tool_calls?: unknown }>; tools: unknown };
       const [afterUser, afterTool] = upstream.requests.map((r) => r.body as unknown as Sent);
       // The user's prose shrank around the code block, which is intact.
-      expect(afterUser?.messages[0]?.content).toContain(code);
+      // The fence keeps its own lines: the compressor's output is put back inside the prose's line breaks.
+      expect(afterUser?.messages[0]?.content).toContain(`\n${code}\n`);
       expect(afterUser?.messages[0]?.content.length).toBeLessThan(userTurn.content.length * 0.8);
       expect((first as unknown as { tokenflow: { compression: unknown } }).tokenflow.compression).not.toBeNull();
       // The newest message is a JSON tool result: nothing to compress, and the metadata says so.

@@ -103,7 +103,46 @@ const procedures: Array<{ name: string; transports: Transport[]; rest: string; s
         input: { prompt: 'hi', messages: [{ role: 'user', content: 'hi' }], ...GROQ_MODEL },
       },
       { why: 'messages is empty', input: { messages: [], ...GROQ_MODEL } },
-      { why: 'a message has an unknown role', input: { messages: [{ role: 'tool', content: 'hi' }], ...GROQ_MODEL } },
+      {
+        why: 'a message has an unknown role',
+        input: { messages: [{ role: 'function', content: 'hi' }], ...GROQ_MODEL },
+      },
+      {
+        why: 'a valid request with a tool (control: reaches the upstream)',
+        input: { prompt: 'hi', tools: [{ type: 'function', function: { name: 'f' } }], ...GROQ_MODEL },
+        expect: ACCEPTED,
+      },
+      {
+        why: 'a tool result without toolCallId',
+        input: { messages: [{ role: 'tool', content: 'hi' }], ...GROQ_MODEL },
+      },
+      {
+        why: 'a tool name with a space',
+        input: { prompt: 'hi', tools: [{ type: 'function', function: { name: 'get weather' } }], ...GROQ_MODEL },
+      },
+      {
+        why: 'a tool definition with an unknown field',
+        input: { prompt: 'hi', tools: [{ type: 'function', function: { name: 'f' }, cache: true }], ...GROQ_MODEL },
+      },
+      { why: 'toolChoice without tools', input: { prompt: 'hi', toolChoice: 'required', ...GROQ_MODEL } },
+      {
+        why: 'an image over plain http',
+        input: {
+          messages: [{ role: 'user', content: [{ type: 'image_url', imageUrl: { url: 'http://example.com/a.png' } }] }],
+          ...GROQ_MODEL,
+        },
+      },
+      {
+        why: 'a json_schema response format whose schema is over 100,000 characters',
+        input: {
+          prompt: 'hi',
+          responseFormat: {
+            type: 'json_schema',
+            jsonSchema: { name: 'r', schema: { description: 'x'.repeat(100_001) } },
+          },
+          ...GROQ_MODEL,
+        },
+      },
       { why: 'temperature is NaN', input: { prompt: 'hi', temperature: Number.NaN, ...GROQ_MODEL } },
       { why: 'maxTokens is Infinity', input: { prompt: 'hi', maxTokens: Number.POSITIVE_INFINITY, ...GROQ_MODEL } },
       { why: 'temperature is negative', input: { prompt: 'hi', temperature: -1, ...GROQ_MODEL } },

@@ -45,6 +45,23 @@ export interface ReplayUpstream {
   close(): Promise<void>;
 }
 
+/**
+ * Answers an agent's turns the way OpenAI answered the recorded run
+ * (openai-tools-agent-*), chosen by how many tool results the request carries:
+ * none -> two parallel calls, two -> get_weather, three -> final_result, then
+ * a plain text answer. `REPLAY_FIXTURE=agent npm run replay-upstream` serves it.
+ */
+export function agentTurns(request: ReceivedRequest): Scenario {
+  const messages = Array.isArray(request.body.messages) ? (request.body.messages as Array<{ role?: unknown }>) : [];
+  const results = messages.filter((m) => m.role === 'tool').length;
+  const turns: Record<number, string> = {
+    0: 'openai-tools-agent-0',
+    2: 'openai-tools-agent-1',
+    3: 'openai-tools-agent-2',
+  };
+  return { fixture: turns[results] ?? 'groq-thinking-part-iter-0' };
+}
+
 /** Splits an SSE body into its events, each with its trailing blank line, byte for byte. */
 export function splitEvents(body: string): string[] {
   return body.split(/(?<=\n\n)/).filter((event) => event.length > 0);

@@ -11,6 +11,9 @@ const entry = (provider: string, model: string, rank: number, available: boolean
   tokensPerSecond: null,
   supportsReasoning: false,
   supportsTools: false,
+  supportsVision: false,
+  supportsStructuredOutputs: false,
+  supportsJsonMode: true,
 });
 
 const rankings: Rankings = {

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import type { Needs } from '../routing/needs.ts';
 
 /**
  * The Chat Completions protocol as generate and selectModel take it: messages
  * with tool calls, tool results and images, tool definitions, the tool choice
  * and the response format. Field names are camelCase like every tRPC input;
- * `toProviderRequest` (provider-request.ts) writes them back in OpenAI's
+ * provider-request.ts writes them back in OpenAI's
  * snake_case for the provider, leaving everything inside (JSON Schemas, image
  * URLs, tool arguments) exactly as the caller sent it.
  */
@@ -24,6 +25,7 @@ export const CHAT_LIMITS = {
   imageDataUriChars: 4_000_000,
   imageUrlChars: 8_192,
   imagesPerRequest: 16,
+  partsPerMessage: 64,
   nameChars: 64,
   userChars: 256,
 } as const;
@@ -54,6 +56,12 @@ function asSent<T extends z.ZodType>(schema: T): T {
     for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
   }) as unknown as T;
 }
+
+/**
+ * For checks across fields: run them only on input whose every part is
+ * already valid, since `asSent` values reach them as the caller sent them.
+ */
+export const wellFormed = (payload: { issues: unknown[] }) => payload.issues.length === 0;
 
 /** A JSON Schema object, passed to the provider untouched; only its size is checked here. */
 const jsonSchemaObject = z
@@ -104,7 +112,7 @@ export const chatMessageSchema = z.discriminatedUnion('role', [
       z
         .array(z.discriminatedUnion('type', [textPart, imagePart]))
         .min(1)
-        .max(64),
+        .max(CHAT_LIMITS.partsPerMessage),
     ]),
     name,
   }),
@@ -122,7 +130,7 @@ export const chatMessageSchema = z.discriminatedUnion('role', [
   z.strictObject({
     role: z.literal('tool'),
     toolCallId: z.string().min(1).max(CHAT_LIMITS.toolCallIdChars),
-    content: z.union([text, z.array(textPart).min(1).max(64)]),
+    content: z.union([text, z.array(textPart).min(1).max(CHAT_LIMITS.partsPerMessage)]),
   }),
 ]);
 
@@ -170,6 +178,7 @@ export const protocolShape = {
     })
     .refine((tools) => new Set(tools.map((t) => t.function.name)).size === tools.length, {
       message: 'two tools have the same name',
+      when: wellFormed,
     })
     .optional(),
   toolChoice: toolChoiceSchema.optional(),
@@ -213,13 +222,7 @@ export const imageCount = (messages: ChatMessage[]) =>
     0,
   );
 
-/** What a request needs of the model that answers it; routing and the local provider check these. */
-export interface Needs {
-  tools: boolean;
-  vision: boolean;
-  structuredOutputs: boolean;
-}
-
+/** What the request needs of the model that answers it; routing and the local provider check these. */
 export function needsOf(input: Protocol & { messages: ChatMessage[] }): Needs {
   return {
     // Earlier tool calls and results need a model that understands them, even without new tools.
@@ -228,5 +231,6 @@ export function needsOf(input: Protocol & { messages: ChatMessage[] }): Needs {
       input.messages.some((m) => m.role === 'tool' || (m.role === 'assistant' && m.toolCalls)),
     vision: imageCount(input.messages) > 0,
     structuredOutputs: input.responseFormat?.type === 'json_schema',
+    jsonMode: input.responseFormat?.type === 'json_object',
   };
 }

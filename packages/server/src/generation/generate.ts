@@ -3,8 +3,9 @@ import { costUsage } from '../accounting/cost.ts';
 import type { StreamTimeouts } from '../providers/chat-stream.ts';
 import { LOCAL_PROVIDER, type ProviderRegistry } from '../providers/registry.ts';
 import { type Catalog, priceOf } from '../routing/catalog.ts';
+import type { Needs } from '../routing/needs.ts';
 import { streamAnswer } from './answer-stream.ts';
-import { type Needs, needsOf } from './chat-schema.ts';
+import { needsOf } from './chat-schema.ts';
 import type { GenerateEvent } from './events.ts';
 import { type GenerateInput, toMessages } from './input.ts';
 
@@ -18,11 +19,12 @@ export interface GenerateDeps {
 }
 
 /** The local SmolLM2 model takes plain text chats only; say so rather than let it ignore the rest. */
-function refuseForLocal(needs: Needs, responseFormat: GenerateInput['responseFormat']) {
+function refuseForLocal(needs: Needs) {
   const missing = [
     needs.tools && 'tools or tool messages',
     needs.vision && 'images',
-    responseFormat && responseFormat.type !== 'text' && `response format ${responseFormat.type}`,
+    needs.structuredOutputs && 'a json_schema response format',
+    needs.jsonMode && 'a json_object response format',
   ].filter(Boolean);
   if (missing.length === 0) return;
   throw new TRPCError({
@@ -39,7 +41,7 @@ function refuseForLocal(needs: Needs, responseFormat: GenerateInput['responseFor
 export async function* runGeneration(input: GenerateInput, deps: GenerateDeps): AsyncGenerator<GenerateEvent> {
   const target = deps.registry.resolve(input);
   const messages = toMessages(input);
-  if (target.provider.name === LOCAL_PROVIDER) refuseForLocal(needsOf({ ...input, messages }), input.responseFormat);
+  if (target.provider.name === LOCAL_PROVIDER) refuseForLocal(needsOf({ ...input, messages }));
   const answering = { provider: target.provider.name, model: target.model };
   yield { type: 'metadata', requestId: deps.requestId, ...answering };
   const outcome = yield* streamAnswer({

@@ -91,7 +91,11 @@ describe('the chat protocol fields of generate and selectModel', () => {
       /^responseFormat.jsonSchema.name/,
     ],
     [{ ...base, responseFormat: { type: 'xml' } }, /^responseFormat.type/],
-  ])('refuses %#: %s', (input, message) => {
+    // Malformed tools and calls are named by their path, never answered with a TypeError.
+    [{ ...base, tools: [5] }, /^tools.0: Invalid input: expected object, received number/],
+    [{ ...base, tools: [{ type: 'function' }] }, /^tools.0.function: Invalid input: expected object/],
+    [{ ...base, messages: [{ role: 'assistant', toolCalls: [{ id: 'a' }] }] }, /^messages.0.toolCalls.0.type/],
+  ])('refuses case %#', (input, message) => {
     expect(refusal(input)).toMatch(message);
   });
 });

@@ -9,6 +9,7 @@ import {
   imageCount,
   type Protocol,
   protocolShape,
+  wellFormed,
 } from './chat-schema.ts';
 
 export { type ChatMessage, chatMessageSchema } from './chat-schema.ts';
@@ -54,10 +55,12 @@ function conversationRules<T extends z.ZodType<Conversation>>(schema: T) {
     .refine((input) => (input.messages ?? []).reduce((sum, m) => sum + charsOf(m), 0) <= LIMITS.promptChars, {
       message: `The messages hold more than ${LIMITS.promptChars} characters in all.`,
       path: ['messages'],
+      when: wellFormed,
     })
     .refine((input) => imageCount(input.messages ?? []) <= CHAT_LIMITS.imagesPerRequest, {
       message: `The messages hold more than ${CHAT_LIMITS.imagesPerRequest} images.`,
       path: ['messages'],
+      when: wellFormed,
     })
     .refine(
       (input) => input.tools !== undefined || (input.toolChoice === undefined && input.parallelToolCalls === undefined),
@@ -69,7 +72,7 @@ function conversationRules<T extends z.ZodType<Conversation>>(schema: T) {
     .refine(
       ({ toolChoice, tools }) =>
         typeof toolChoice !== 'object' || (tools ?? []).some((t) => t.function.name === toolChoice.function.name),
-      { message: 'toolChoice names a function that is not among the tools.', path: ['toolChoice'] },
+      { message: 'toolChoice names a function that is not among the tools.', path: ['toolChoice'], when: wellFormed },
     );
 }
 

@@ -3,7 +3,7 @@ import { type ClassifyResult, ML_LIMITS } from '../ml/schemas.ts';
 import { type ChatMessage, textOf } from './chat-schema.ts';
 import { classifyWithin } from './classify-within.ts';
 import type { SelectModelInput } from './input.ts';
-import { compressible, type Segment, segments } from './prose.ts';
+import { compressible, padding, type Segment, segments } from './prose.ts';
 
 export interface PreparedPrompt {
   /** The messages to send, with the compressed text in place. */
@@ -25,8 +25,11 @@ export interface PrepareDeps {
   classifyTimeoutMs: number;
 }
 
-/** Prose segments compressed per request, the longest first: each is one call to the ML service. */
-const MAX_COMPRESSED_SEGMENTS = 16;
+/**
+ * Prose segments compressed per request, the longest first, one after another:
+ * each is a call to the ML service, whose queue is shared by every request.
+ */
+const MAX_COMPRESSED_SEGMENTS = 4;
 
 /** The last message of one of `roles`: that is where long context and the question usually are. */
 function lastIndex(messages: ChatMessage[], roles: ReadonlyArray<ChatMessage['role']>) {
@@ -40,31 +43,53 @@ function lastIndex(messages: ChatMessage[], roles: ReadonlyArray<ChatMessage['ro
 const since = (start: number) => Math.round((performance.now() - start) * 10) / 10;
 const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+type CompressOptions = NonNullable<SelectModelInput['compress']>;
+type Compress = (
+  text: string,
+  options: CompressOptions,
+) => Promise<{ compressedText: string; originTokens: number; compressedTokens: number }>;
 type Compressed = NonNullable<PreparedPrompt['compression']> & { message: ChatMessage };
 
 /**
  * The message with the prose of its text compressed: code blocks, JSON and
  * images stay as they are, and so does everything outside this message (tool
- * definitions, tool-call arguments). Null when it has no prose.
+ * definitions, tool-call arguments). Null when it has no prose. A token
+ * budget (targetTokens) is shared among the segments by their length.
  */
 async function compressMessage(
   message: ChatMessage,
-  compress: (text: string) => Promise<{ compressedText: string; originTokens: number; compressedTokens: number }>,
+  options: CompressOptions,
+  compress: Compress,
 ): Promise<Compressed | null> {
   if (message.role === 'assistant' || message.content === null || message.content === undefined) return null;
   const texts =
     typeof message.content === 'string' ? [message.content] : message.content.map((p) => ('text' in p ? p.text : ''));
   const pieces: Segment[][] = texts.map(segments);
-  const chosen = new Set(
-    pieces
-      .flat()
-      .filter(compressible)
-      .sort((a, b) => b.text.length - a.text.length)
-      .slice(0, MAX_COMPRESSED_SEGMENTS),
-  );
-  if (chosen.size === 0) return null;
-  const results = new Map(await Promise.all([...chosen].map(async (s) => [s, await compress(s.text)] as const)));
-  const rewrite = (list: Segment[]) => list.map((s) => results.get(s)?.compressedText ?? s.text).join('');
+  const chosen = pieces
+    .flat()
+    .filter(compressible)
+    .sort((a, b) => b.text.length - a.text.length)
+    .slice(0, MAX_COMPRESSED_SEGMENTS);
+  if (chosen.length === 0) return null;
+  const chosenChars = chosen.reduce((sum, s) => sum + s.text.length, 0);
+  const results = new Map<Segment, Awaited<ReturnType<Compress>>>();
+  for (const segment of chosen) {
+    const { core } = padding(segment.text);
+    const share =
+      options.targetTokens === undefined
+        ? {}
+        : { targetTokens: Math.max(1, Math.round((options.targetTokens * segment.text.length) / chosenChars)) };
+    results.set(segment, await compress(core, { ...options, ...share }));
+  }
+  const rewrite = (list: Segment[]) =>
+    list
+      .map((s) => {
+        const result = results.get(s);
+        if (!result) return s.text;
+        const { before, after } = padding(s.text);
+        return before + result.compressedText + after;
+      })
+      .join('');
   const originTokens = [...results.values()].reduce((sum, r) => sum + r.originTokens, 0);
   const compressedTokens = [...results.values()].reduce((sum, r) => sum + r.compressedTokens, 0);
   const content =
@@ -95,6 +120,9 @@ export async function preparePrompt(
   // In an agent loop the newest long text is often a tool result.
   const compressAt = lastIndex(messages, ['user', 'tool']);
   const notes: string[] = [];
+  if (input.tools && input.possibleCategories) {
+    notes.push('possibleCategories not used: a request with tools is routed as function-calling');
+  }
   const started = performance.now();
   let classificationMs = 0;
   let compressionMs: number | null = null;
@@ -125,8 +153,8 @@ export async function preparePrompt(
   const target = messages[compressAt];
   const compressing =
     options && target
-      ? compressMessage(target, (text) =>
-          deps.ml.compress({ ...options, text }, { requestId: deps.requestId, signal: deps.signal }),
+      ? compressMessage(target, options, (text, segmentOptions) =>
+          deps.ml.compress({ ...segmentOptions, text }, { requestId: deps.requestId, signal: deps.signal }),
         )
           .then(
             (result) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compressible, segments } from './prose.ts';
+import { compressible, padding, segments } from './prose.ts';
 
 const joined = (text: string) =>
   segments(text)
@@ -12,9 +12,36 @@ describe('what compression may touch in a message', () => {
 
     expect(segments(text)).toEqual([
       { text: 'Please fix this:\n', prose: true },
-      { text: '```ts\nconst a = 1;\n```', prose: false },
-      { text: '\nIt throws when a is 2.\n', prose: true },
+      { text: '```ts\nconst a = 1;\n```\n', prose: false },
+      { text: 'It throws when a is 2.\n', prose: true },
       { text: '~~~\nraw\n~~~', prose: false },
+    ]);
+    expect(joined(text)).toBe(text);
+  });
+
+  it('follows CommonMark: indented fences, longer fences with shorter ones inside, empty blocks', () => {
+    const text = [
+      '1. Run:',
+      '   ```sh',
+      '   make test',
+      '   ```',
+      'Then:',
+      '````md',
+      '```',
+      'inner',
+      '```',
+      '````',
+      '```',
+      '```',
+      'after an empty block',
+    ].join('\n');
+
+    expect(segments(text).map((s) => [s.prose, s.text.split('\n')[0]])).toEqual([
+      [true, '1. Run:'],
+      [false, '   ```sh'],
+      [true, 'Then:'],
+      [false, '````md'],
+      [true, 'after an empty block'],
     ]);
     expect(joined(text)).toBe(text);
   });
@@ -26,8 +53,8 @@ describe('what compression may touch in a message', () => {
     ]);
   });
 
-  it.each(['{"temperature": 21, "unit": "C"}', '  [1, 2, 3]\n'])(
-    'treats a JSON text (%j) as one protected segment',
+  it.each(['{"temperature": 21, "unit": "C"}', '  [1, 2, 3]\n', '{"event": "start"}\n{"event": "stop"}\n'])(
+    'treats JSON or JSON Lines (%j) as one protected segment',
     (text) => {
       expect(segments(text)).toEqual([{ text, prose: false }]);
     },
@@ -36,5 +63,10 @@ describe('what compression may touch in a message', () => {
   it('sends prose but not blank text to the compressor', () => {
     expect(segments('Just words, and {not json').every(compressible)).toBe(true);
     expect(compressible({ text: '\n  \n', prose: true })).toBe(false);
+  });
+
+  it('splits the whitespace around a prose segment from its words, to put it back after compression', () => {
+    expect(padding('\n  Some words here.\n\n')).toEqual({ before: '\n  ', core: 'Some words here.', after: '\n\n' });
+    expect(padding('words')).toEqual({ before: '', core: 'words', after: '' });
   });
 });

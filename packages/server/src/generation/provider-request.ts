@@ -17,6 +17,18 @@ function part(p: UserPart): ChatCompletionContentPart {
   return p.type === 'text' ? p : { type: 'image_url', image_url: p.imageUrl };
 }
 
+const isText = (p: { type: string }): p is { type: 'text'; text: string } => p.type === 'text';
+
+/**
+ * Parts that are all text are sent as one string, which means the same to
+ * every provider and is the only form some take (the local model); parts
+ * with an image go as parts.
+ */
+function userContent(content: string | UserPart[]): string | ChatCompletionContentPart[] {
+  if (typeof content === 'string') return content;
+  return content.every(isText) ? content.map((p) => p.text).join('') : content.map(part);
+}
+
 /**
  * One message in OpenAI's shape. Only the envelope is renamed (toolCalls ->
  * tool_calls, imageUrl -> image_url): arguments, URLs and text go as they came.
@@ -29,7 +41,7 @@ export function toProviderMessage(message: ChatMessage): ChatCompletionMessagePa
     case 'user':
       return {
         role: 'user',
-        content: typeof message.content === 'string' ? message.content : message.content.map(part),
+        content: userContent(message.content),
         ...name,
       };
     case 'assistant':
@@ -40,7 +52,11 @@ export function toProviderMessage(message: ChatMessage): ChatCompletionMessagePa
         ...name,
       };
     case 'tool':
-      return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+      return {
+        role: 'tool',
+        tool_call_id: message.toolCallId,
+        content: typeof message.content === 'string' ? message.content : message.content.map((p) => p.text).join(''),
+      };
   }
 }
 

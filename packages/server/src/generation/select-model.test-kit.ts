@@ -22,6 +22,7 @@ export const catalogModel = (
   supportsTools: false,
   supportsVision: false,
   supportsStructuredOutputs: false,
+  supportsJsonMode: true,
 });
 
 /** An ML client whose classification is unavailable (routing then uses the default category). */

@@ -4,9 +4,16 @@ import type { MlClient } from '../ml/client.ts';
 import type { StreamTimeouts } from '../providers/chat-stream.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Catalog } from '../routing/catalog.ts';
-import { type Candidate, estimateTokens, type RoutePolicy, route, TOOLS_CATEGORY } from '../routing/policy.ts';
+import {
+  type Candidate,
+  estimateTokens,
+  IMAGE_TOKENS,
+  type RoutePolicy,
+  route,
+  TOOLS_CATEGORY,
+} from '../routing/policy.ts';
 import { streamAnswer } from './answer-stream.ts';
-import { charsOf, needsOf } from './chat-schema.ts';
+import { charsOf, imageCount, needsOf } from './chat-schema.ts';
 import type { ModelRef, SelectModelEvent } from './events.ts';
 import { type SelectModelInput, toMessages } from './input.ts';
 import { preparePrompt } from './prepare-prompt.ts';
@@ -49,10 +56,10 @@ export async function* runSelectModel(
   const prepared = await preparePrompt(input, toMessages(input), deps);
   if (deps.signal.aborted) return;
   const { classification } = prepared;
-  // Tool definitions are part of the prompt the model reads.
+  // Tool definitions and images are part of the prompt the model reads.
   const promptChars =
     prepared.messages.reduce((sum, m) => sum + charsOf(m), 0) + (input.tools ? JSON.stringify(input.tools).length : 0);
-  const promptTokens = estimateTokens(promptChars);
+  const promptTokens = estimateTokens(promptChars) + imageCount(prepared.messages) * IMAGE_TOKENS;
 
   const routed = route(
     deps.catalog,

@@ -73,6 +73,8 @@ function* readChunk(chunk: ProviderChunk): Generator<ChatDelta> {
     for (const [position, call] of (delta.tool_calls ?? []).entries()) {
       yield {
         type: 'toolCall',
+        // OpenAI always sends `index`; a provider that leaves it out sends each call whole in its
+        // own entry, so the entry's position is the call's index (what the OpenAI SDKs assume too).
         index: call.index ?? position,
         ...(call.id ? { id: call.id } : {}),
         ...(call.function?.name ? { name: call.function.name } : {}),

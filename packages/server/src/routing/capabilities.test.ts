@@ -18,10 +18,11 @@ const catalog = catalogSchema.parse({
     model('agent', { general: 2, [TOOLS_CATEGORY]: 2 }, { supportsTools: true }),
     model('eyes', { general: 3 }, { supportsVision: true, supportsTools: true }),
     model('schema', { general: 4 }, { supportsStructuredOutputs: true }),
+    model('text-only', { general: 5 }, { supportsJsonMode: false }),
   ],
 });
 const policy = { isConfigured: () => true, confidenceThreshold: 0.4, defaultMaxTokens: 1000 };
-const none = { tools: false, vision: false, structuredOutputs: false };
+const none = { tools: false, vision: false, structuredOutputs: false, jsonMode: false };
 const models = (r: ReturnType<typeof route>) => r.candidates.map((c) => c.model);
 
 describe('routing by what a request needs of the model', () => {
@@ -54,7 +55,12 @@ describe('routing by what a request needs of the model', () => {
       ['schema'],
       'does not support json_schema response formats (supportsStructuredOutputs)',
     ],
-    [none, ['plain', 'agent', 'eyes', 'schema'], null],
+    [
+      { ...none, jsonMode: true },
+      ['plain', 'agent', 'eyes', 'schema'],
+      'does not support json_object response formats (supportsJsonMode)',
+    ],
+    [none, ['plain', 'agent', 'eyes', 'schema', 'text-only'], null],
   ])('needs %j: serves %j', (needs, expected, why) => {
     const routed = route(catalog, { category: 'general', confidence: 0.9, promptTokens: 10, needs }, policy);
 
@@ -62,25 +68,24 @@ describe('routing by what a request needs of the model', () => {
     if (why) expect(routed.excluded.map((e) => e.why)).toContain(why);
   });
 
-  it('finds nothing when no model has every flag, and the exclusions say which flag each lacks', () => {
+  it('finds nothing when no model has every flag, and the exclusions name every flag each lacks', () => {
     const routed = route(
       catalog,
       {
         category: 'general',
         confidence: 0.9,
         promptTokens: 10,
-        needs: { tools: true, vision: true, structuredOutputs: true },
+        needs: { tools: true, vision: true, structuredOutputs: true, jsonMode: false },
       },
       policy,
     );
 
     expect(routed.candidates).toEqual([]);
-    expect(new Set(routed.excluded.map((e) => e.why))).toEqual(
-      new Set([
-        'does not support tools (supportsTools)',
-        'does not take images (supportsVision)',
-        'does not support json_schema response formats (supportsStructuredOutputs)',
-      ]),
-    );
+    expect(routed.excluded).toContainEqual({
+      provider: 'groq',
+      model: 'plain',
+      why: 'does not support tools (supportsTools), does not take images (supportsVision), does not support json_schema response formats (supportsStructuredOutputs)',
+    });
+    expect(routed.excluded.map((e) => e.model)).toEqual(['plain', 'agent', 'eyes', 'schema', 'text-only']);
   });
 });

@@ -22,6 +22,8 @@ export const catalogModelSchema = z.object({
   supportsVision: z.boolean().default(false),
   /** Honours `response_format: { type: 'json_schema' }`. */
   supportsStructuredOutputs: z.boolean().default(false),
+  /** Honours `response_format: { type: 'json_object' }`; most OpenAI-compatible APIs do. */
+  supportsJsonMode: z.boolean().default(true),
 });
 
 export const catalogSchema = z

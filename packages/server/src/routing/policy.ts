@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Needs } from '../generation/chat-schema.ts';
 import type { Catalog, CatalogModel } from './catalog.ts';
+import { lacks, type Needs } from './needs.ts';
 
 /** The category a request with tools belongs to, whatever its text says. */
 export const TOOLS_CATEGORY = 'function-calling';
@@ -49,15 +49,6 @@ export type RouteReason =
   | 'unknown-category'
   | 'nothing-fits';
 
-/** Why a model cannot serve what the request needs, or null when it can. */
-function lacks(model: CatalogModel, needs: Needs | undefined): string | null {
-  if (needs?.tools && !model.supportsTools) return 'does not support tools (supportsTools)';
-  if (needs?.vision && !model.supportsVision) return 'does not take images (supportsVision)';
-  if (needs?.structuredOutputs && !model.supportsStructuredOutputs)
-    return 'does not support json_schema response formats (supportsStructuredOutputs)';
-  return null;
-}
-
 export interface Route {
   /** The category whose ranking was used. */
   category: string;
@@ -79,10 +70,11 @@ function candidatesFor(catalog: Catalog, category: string, request: RouteRequest
     const rank = rankIn(model, category);
     if (rank === undefined) continue;
     const { provider } = model;
+    const unable = lacks(model, request.needs);
     const why = !policy.isConfigured(provider)
       ? `provider ${provider} is not configured`
-      : lacks(model, request.needs)
-        ? lacks(model, request.needs)
+      : unable
+        ? unable
         : request.allowedProviders && !request.allowedProviders.includes(provider)
           ? `provider ${provider} is not in allowedProviders`
           : request.maxPricePerMTok !== undefined &&
@@ -156,6 +148,9 @@ export function route(catalog: Catalog, request: RouteRequest, policy: RoutePoli
   }
   return { category, reason, candidates: order(candidates, catalog, request.prefer), excluded };
 }
+
+/** What one image adds to a prompt, high (OpenAI counts 765 tokens for a 1024x1024 image in high detail). */
+export const IMAGE_TOKENS = 1_000;
 
 /**
  * A deliberately high estimate (3 characters a token, rounded up) so context-window checks err

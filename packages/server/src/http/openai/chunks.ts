@@ -84,8 +84,9 @@ export function chunkEncoder(routing: Routing, options: { includeUsage: boolean;
   const started = new Set<number>();
   /**
    * OpenAI's tool-call delta: `id` and `type` on a call's first fragment only
-   * (clients that see `type` again may start a new call), then the name and
-   * argument fragments exactly as they came.
+   * (clients that see `type` again may start a new call, and the Python SDK
+   * joins repeated ids into one), then the name and argument fragments
+   * exactly as they came.
    */
   const toolCall = (event: ToolCallEvent) => {
     const first = !started.has(event.index);
@@ -95,7 +96,7 @@ export function chunkEncoder(routing: Routing, options: { includeUsage: boolean;
       tool_calls: [
         {
           index: event.index,
-          ...(event.id !== undefined ? { id: event.id } : {}),
+          ...(first && event.id !== undefined ? { id: event.id } : {}),
           ...(first ? { type: 'function' } : {}),
           function: fn,
         },

@@ -118,7 +118,11 @@ describe('chat.completions bodies', () => {
     [{ model: 'groq/x', messages: [{ role: 'function', content: 'x' }] }, /function messages are not supported/],
     [
       { model: 'groq/x', messages: [{ role: 'user', content: [{ type: 'input_audio' }] }] },
-      /must be "text" or "image_url"/,
+      /must be "text" or "image_url", not "input_audio"/,
+    ],
+    [
+      { model: 'groq/x', messages: [{ role: 'system', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] },
+      /a system message's content parts must be "text", not "image_url"/,
     ],
     [{ model: 'groq/x', messages: [{ role: 'user', content: 5 }] }, /content must be a string/],
     [[], /must be a JSON object/],

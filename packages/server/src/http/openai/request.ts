@@ -11,10 +11,9 @@ export const AUTO_MODEL = 'tokenflow/auto';
 const part = z.looseObject({
   type: z.string(),
   text: z.string().optional(),
-  image_url: z.looseObject({ url: z.string(), detail: z.enum(['auto', 'low', 'high']).optional() }).optional(),
+  // Passed on as sent, keys in their order; the procedures check it.
+  image_url: z.unknown().optional(),
 });
-
-const PART_TYPES = ['text', 'image_url'];
 
 const toolCall = z.looseObject({
   id: z.string(),
@@ -99,11 +98,14 @@ export function parseChatCompletionRequest(body: unknown): ChatCompletionRequest
   const parsed = chatCompletionRequestSchema.safeParse(body);
   if (!parsed.success) throw new TRPCError({ code: 'BAD_REQUEST', message: 'Invalid input', cause: parsed.error });
   for (const [i, message] of parsed.data.messages.entries()) {
-    const other = Array.isArray(message.content) && message.content.find((p) => !PART_TYPES.includes(p.type));
+    if (!Array.isArray(message.content)) continue;
+    // Only user messages may hold images, as in OpenAI's API.
+    const allowed = message.role === 'user' ? ['text', 'image_url'] : ['text'];
+    const other = message.content.find((p) => !allowed.includes(p.type));
     if (other) {
       throw new TRPCError({
         code: 'BAD_REQUEST',
-        message: `messages[${i}]: content parts must be "text" or "image_url", not "${other.type}" (no audio or files).`,
+        message: `messages[${i}]: a ${message.role} message's content parts must be ${allowed.map((t) => `"${t}"`).join(' or ')}, not "${other.type}".`,
       });
     }
   }
