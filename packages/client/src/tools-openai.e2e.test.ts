@@ -100,18 +100,37 @@ describe('tools, images and structured outputs through /v1 with the official ope
       });
       // The upstream answers each turn as OpenAI did, by how many tool results the agent has sent.
       stack.upstream.use(agentTurns);
+      const agent = (client: OpenAI, model: string, stream: boolean) => {
+        const params = {
+          model,
+          messages: prompt,
+          tools: [
+            tool('get_country', 'Mexico'),
+            tool('get_product_name', 'Pydantic AI'),
+            tool('get_weather', 'sunny'),
+            tool('final_result', 'Final result processed.'),
+          ],
+        };
+        return stream
+          ? client.chat.completions.runTools({ ...params, stream: true })
+          : client.chat.completions.runTools(params);
+      };
+      // Straight to the upstream (it streams, as the recordings do), then through TokenFlow both ways.
+      const straight = agent(direct(), AGENT.model, true);
+      await straight.done();
+      const straightCalls = calls.splice(0);
+      const streamed = agent(openai(), 'tokenflow/auto', true);
+      await streamed.done();
+      const streamedCalls = calls.splice(0);
+      stack.upstream.requests.length = 0;
+      const runner = agent(openai(), 'tokenflow/auto', false);
 
-      const runner = openai().chat.completions.runTools({
-        model: 'tokenflow/auto',
-        messages: prompt,
-        tools: [
-          tool('get_country', 'Mexico'),
-          tool('get_product_name', 'Pydantic AI'),
-          tool('get_weather', 'sunny'),
-          tool('final_result', 'Final result processed.'),
-        ],
-      });
-
+      // The same conversation, turn for turn, as the agent gets straight from the upstream.
+      expect(await streamed.finalContent()).toBe(await straight.finalContent());
+      expect(streamedCalls).toEqual(straightCalls);
+      expect(streamed.messages).toEqual(straight.messages);
+      expect(await runner.finalContent()).toBe(await straight.finalContent());
+      expect(calls).toEqual(straightCalls);
       expect(await runner.finalContent()).toBe(expectedFrom(CHATTER.model).content);
       expect(calls.map((c) => c.split('(')[0])).toEqual([
         'get_country',
