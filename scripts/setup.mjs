@@ -228,11 +228,59 @@ function ensureDebianPackage(command, pkg, why) {
   });
 }
 
+const sleepSync = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+/**
+ * Runs `step` while no other setup runs in this checkout. The README's
+ * two-terminal recipes (`npm run replay-upstream`, then `npm start`) start two
+ * setups at once on a fresh checkout, and two virtualenv builds in one
+ * folder break each other. A lock left by a process that died is taken over.
+ */
+function exclusively(step) {
+  const lock = join(root, '.setup.lock');
+  const owner = join(lock, 'pid');
+  for (let told = false; ; ) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(owner, String(process.pid));
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      const pid = existsSync(owner) ? Number(readFileSync(owner, 'utf8')) : 0;
+      if (pid && !alive(pid)) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (!told) log(`another setup (process ${pid || '?'}) is running in this checkout: waiting for it`);
+      told = true;
+      sleepSync(500);
+    }
+  }
+  try {
+    return step();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 /**
  * Everything `npm start` needs; with `{ tests: true }`, what `npm test` needs as
- * well; with `{ ray: true }`, Ray Serve for `npm run ml:ray`.
+ * well; with `{ ray: true }`, Ray Serve for `npm run ml:ray`. One at a time per checkout.
  */
-export function setup({ tests = false, ray = false } = {}) {
+export function setup(options = {}) {
+  exclusively(() => setupSteps(options));
+}
+
+function setupSteps({ tests = false, ray = false }) {
   const started = Date.now();
   checkNode();
   ensurePnpm();
