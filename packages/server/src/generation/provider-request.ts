@@ -3,7 +3,7 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionCreateParamsStreaming as Params,
 } from 'openai/resources/chat/completions';
-import type { ChatMessage, Protocol } from './chat-schema.ts';
+import { type ChatMessage, type Protocol, textOf } from './chat-schema.ts';
 
 /** The request body fields a provider gets from the caller's protocol options (OpenAI's names). */
 export type ProviderOptions = Pick<
@@ -24,9 +24,10 @@ const isText = (p: { type: string }): p is { type: 'text'; text: string } => p.t
  * every provider and is the only form some take (the local model); parts
  * with an image go as parts.
  */
-function userContent(content: string | UserPart[]): string | ChatCompletionContentPart[] {
-  if (typeof content === 'string') return content;
-  return content.every(isText) ? content.map((p) => p.text).join('') : content.map(part);
+function userContent(message: Extract<ChatMessage, { role: 'user' }>): string | ChatCompletionContentPart[] {
+  const { content } = message;
+  if (typeof content === 'string' || content.every(isText)) return textOf(message);
+  return content.map(part);
 }
 
 /**
@@ -41,7 +42,7 @@ export function toProviderMessage(message: ChatMessage): ChatCompletionMessagePa
     case 'user':
       return {
         role: 'user',
-        content: userContent(message.content),
+        content: userContent(message),
         ...name,
       };
     case 'assistant':
@@ -55,7 +56,7 @@ export function toProviderMessage(message: ChatMessage): ChatCompletionMessagePa
       return {
         role: 'tool',
         tool_call_id: message.toolCallId,
-        content: typeof message.content === 'string' ? message.content : message.content.map((p) => p.text).join(''),
+        content: textOf(message),
       };
   }
 }

@@ -62,6 +62,8 @@ function readUsage(chunk: ProviderChunk): Usage | null {
   };
 }
 
+const NO_CALLS: NonNullable<ProviderDelta['tool_calls']> = [];
+
 function* readChunk(chunk: ProviderChunk): Generator<ChatDelta> {
   for (const choice of chunk.choices ?? []) {
     const delta = (choice.delta ?? {}) as ProviderDelta;
@@ -70,7 +72,11 @@ function* readChunk(chunk: ProviderChunk): Generator<ChatDelta> {
     if (delta.content) yield { type: 'text', text: delta.content };
     // One event per upstream fragment, in order, empty ones too: a call's id and name come
     // only on its first fragment, and nothing here may merge, drop or invent one.
-    for (const [position, call] of (delta.tool_calls ?? []).entries()) {
+    // Most chunks carry no tool calls: no iterator for them on the hot path.
+    const calls = delta.tool_calls ?? NO_CALLS;
+    for (let position = 0; position < calls.length; position += 1) {
+      const call = calls[position];
+      if (!call) continue;
       yield {
         type: 'toolCall',
         // OpenAI always sends `index`; a provider that leaves it out sends each call whole in its
