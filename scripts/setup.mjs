@@ -209,6 +209,27 @@ function ensureWebBuild() {
   });
 }
 
+/**
+ * The gateway compiled to JavaScript (packages/server/dist), which `npm start`
+ * runs: no TypeScript transpiling at every start (see bench/README.md, start-up).
+ */
+function ensureGatewayBuild() {
+  const serverDir = join(root, 'packages', 'server');
+  const inputs = [
+    join(root, 'pnpm-lock.yaml'),
+    join(root, 'tsconfig.base.json'),
+    join(serverDir, 'package.json'),
+    join(serverDir, 'tsconfig.build.json'),
+    ...filesUnder(join(serverDir, 'src')),
+  ];
+  // The stamp lives in dist/, so deleting the build makes the next setup build it again.
+  stamped(join(serverDir, 'dist', '.build-stamp'), inputs, () => {
+    log('compiling the gateway (packages/server/dist)');
+    rmSync(join(serverDir, 'dist'), { recursive: true, force: true });
+    run(pnpmBin, ['--silent', '--filter', '@tokenflow/server', 'build'], { env: toolEnv() });
+  });
+}
+
 const onPath = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 
 /**
@@ -289,6 +310,7 @@ function setupSteps({ tests = false, ray = false }) {
   ensureTiktokenCache(tiktokenCacheDir, mlDir);
   ensureLocalModel();
   ensureWebBuild();
+  ensureGatewayBuild();
   if (tests || ray) ensureRay();
   if (tests) {
     ensureDebianPackage('redis-server', 'redis-server', 'the rate-limit tests share counters through a real Redis');

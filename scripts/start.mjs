@@ -39,7 +39,8 @@ const services = [
     name: 'gateway',
     color: 35,
     command: process.execPath,
-    args: ['--import', 'tsx', 'src/main.ts'],
+    // Compiled by the setup step: nothing to transpile at start-up.
+    args: ['dist/main.js'],
     cwd: join(root, 'packages', 'server'),
   },
 ];

@@ -70,7 +70,7 @@ export async function decisionLatency(rounds: number, only?: readonly string[]):
         ML_COMPRESSOR_MODEL: tinyModels().llmlingua2,
       });
       await ml.ready(300_000);
-      const gateway = await startProcess<{ url: string; pid: number }>('src/gateway-process.ts', {
+      const gateway = await startProcess<{ url: string; pid: number }>('src/gateway-process.mjs', {
         PORT: '0',
         LOG_LEVEL: 'silent',
         ML_SERVICE_URL: ml.url,

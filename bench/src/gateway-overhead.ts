@@ -9,9 +9,17 @@ export interface OverheadOptions {
   rounds: number;
   tokens: number;
   intervalMs: number;
+  /** A directory: the gateway writes a V8 CPU profile there when it exits (`--profile`). */
+  profileDir?: string | undefined;
 }
 
-type Path = 'direct' | 'ws' | 'sse';
+/**
+ * direct: the openai client straight to the upstream (the baseline);
+ * ws: @tokenflow/client, every stream on one WebSocket; ws10: the same over 10 WebSockets;
+ * sse: fetch → POST /api/generate; v1: the openai client → the gateway's /v1.
+ */
+export const PATHS = ['direct', 'ws', 'ws10', 'sse', 'v1'] as const;
+export type Path = (typeof PATHS)[number];
 type Timing = { ttft: number; total: number; tokens: number; failed?: string };
 
 /** A stream that fails is counted, not allowed to stop the whole benchmark. */
@@ -25,25 +33,39 @@ const safely = (attempt: () => Promise<Timing>) => (): Promise<Timing> =>
 
 const messages = [{ role: 'user' as const, content: 'benchmark' }];
 
-async function direct(openai: OpenAI): Promise<Timing> {
+/**
+ * The synthetic upstream's tokens are " t0", " t1", …: they are counted in the
+ * text, so an event that carries several (the gateway joins text deltas that
+ * arrive together while its client is behind) counts for each of them.
+ */
+const tokensIn = (text: string) => text.split(' t').length - 1;
+
+/** The openai client: straight to the upstream (model `bench`) or through the gateway's /v1 (`bench/bench`). */
+async function direct(openai: OpenAI, model: string): Promise<Timing> {
   const started = performance.now();
   let ttft = Number.NaN;
   let tokens = 0;
-  const stream = await openai.chat.completions.create({ model: 'bench', messages, stream: true });
+  const stream = await openai.chat.completions.create({ model, messages, stream: true });
   for await (const chunk of stream) {
-    if (chunk.choices[0]?.delta.content) {
-      if (tokens++ === 0) ttft = performance.now() - started;
+    const content = chunk.choices[0]?.delta.content;
+    if (content) {
+      if (tokens === 0) ttft = performance.now() - started;
+      tokens += tokensIn(content);
     }
   }
   return { ttft, total: performance.now() - started, tokens };
 }
 
-async function viaWebSocket(client: ReturnType<typeof createTokenFlowClient>): Promise<Timing> {
+type Client = ReturnType<typeof createTokenFlowClient>;
+
+async function viaWebSocket(client: Client): Promise<Timing> {
   const started = performance.now();
   let ttft = Number.NaN;
   let tokens = 0;
   for await (const event of streamGenerate(client, { messages, model: 'bench/bench' })) {
-    if (event.type === 'text' && tokens++ === 0) ttft = performance.now() - started;
+    if (event.type !== 'text') continue;
+    if (tokens === 0) ttft = performance.now() - started;
+    tokens += tokensIn(event.text);
   }
   return { ttft, total: performance.now() - started, tokens };
 }
@@ -63,12 +85,26 @@ async function viaSse(gatewayUrl: string): Promise<Timing> {
     buffer += decoder.decode(bytes, { stream: true });
     let boundary = buffer.indexOf('\n\n');
     while (boundary >= 0) {
-      if (buffer.startsWith('event: text_chunk') && tokens++ === 0) ttft = performance.now() - started;
+      if (buffer.startsWith('event: text_chunk')) {
+        if (tokens === 0) ttft = performance.now() - started;
+        tokens += tokensIn(buffer.slice(buffer.indexOf('\ndata: '), boundary));
+      } else if (buffer.startsWith('event: error')) {
+        throw new Error(buffer.slice(0, boundary).split('\ndata: ')[1]);
+      }
       buffer = buffer.slice(boundary + 2);
       boundary = buffer.indexOf('\n\n');
     }
   }
   return { ttft, total: performance.now() - started, tokens };
+}
+
+function reasons(failed: Timing[]) {
+  const counts = new Map<string, number>();
+  for (const t of failed) {
+    const reason = (t.failed ?? '').slice(0, 200);
+    counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([reason, streams]) => ({ reason, streams }));
 }
 
 export interface OverheadRow {
@@ -78,12 +114,14 @@ export interface OverheadRow {
   totalMs: Summary;
   /** Relayed content tokens per second over the path's rounds. */
   tokensPerSecond: number;
-  /** Gateway CPU time per stream (ms) and its largest resident memory (MB) during the path's rounds. */
+  /** Gateway CPU time per stream (ms), per relayed token (µs), and its largest resident memory (MB) during the path's rounds. */
   gatewayCpuMsPerStream: number | null;
+  gatewayCpuUsPerToken: number | null;
   gatewayRssMb: number | null;
-  /** Streams that failed, with the first reason. */
+  /** Streams that failed, and the reasons, most frequent first. */
   failures: number;
   firstFailure: string | null;
+  failureReasons: Array<{ reason: string; streams: number }>;
 }
 
 /**
@@ -96,30 +134,42 @@ export async function gatewayOverhead(options: OverheadOptions): Promise<Overhea
     TOKENS: String(options.tokens),
     INTERVAL_MS: String(options.intervalMs),
   });
-  const gateway = await startProcess<{ url: string; pid: number }>('src/gateway-process.ts', {
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    TOKENFLOW_PROVIDER_BENCH_BASE_URL: upstream.ready.baseURL,
-    TOKENFLOW_PROVIDER_BENCH_API_KEY: 'bench-key-123456',
-    LOCAL_PROVIDER: 'off',
-    WS_MAX_PAYLOAD_BYTES: String(16 * 1024 * 1024),
-  });
+  const profiling = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+  const gateway = await startProcess<{ url: string; pid: number }>(
+    'src/gateway-process.mjs',
+    {
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      TOKENFLOW_PROVIDER_BENCH_BASE_URL: upstream.ready.baseURL,
+      TOKENFLOW_PROVIDER_BENCH_API_KEY: 'bench-key-123456',
+      LOCAL_PROVIDER: 'off',
+      WS_MAX_PAYLOAD_BYTES: String(16 * 1024 * 1024),
+    },
+    undefined,
+    profiling,
+  );
   const openai = new OpenAI({ baseURL: upstream.ready.baseURL, apiKey: 'bench', maxRetries: 0 });
+  const viaGateway = new OpenAI({ baseURL: `${gateway.ready.url}/v1`, apiKey: 'bench', maxRetries: 0 });
   const client = createTokenFlowClient({ url: gateway.ready.url, WebSocket });
+  const clients = Array.from({ length: 10 }, () => createTokenFlowClient({ url: gateway.ready.url, WebSocket }));
+  let next = 0;
   const run: Record<Path, () => Promise<Timing>> = {
-    direct: safely(() => direct(openai)),
+    direct: safely(() => direct(openai, 'bench')),
     ws: safely(() => viaWebSocket(client)),
+    ws10: safely(() => viaWebSocket(clients[next++ % clients.length] as Client)),
     sse: safely(() => viaSse(gateway.ready.url)),
+    v1: safely(() => direct(viaGateway, 'bench/bench')),
   };
-  const paths: Path[] = ['direct', 'ws', 'sse'];
+  const paths = [...PATHS];
   const rows: OverheadRow[] = [];
   try {
     for (const path of paths) await Promise.all(Array.from({ length: 10 }, run[path])); // warm-up
     for (const concurrency of options.concurrency) {
-      const timings: Record<Path, Timing[]> = { direct: [], ws: [], sse: [] };
-      const wall: Record<Path, number> = { direct: 0, ws: 0, sse: 0 };
-      const cpu: Record<Path, number> = { direct: 0, ws: 0, sse: 0 };
-      const rss: Record<Path, number> = { direct: 0, ws: 0, sse: 0 };
+      const perPath = <T>(value: () => T) => Object.fromEntries(paths.map((p) => [p, value()])) as Record<Path, T>;
+      const timings = perPath<Timing[]>(() => []);
+      const wall = perPath(() => 0);
+      const cpu = perPath(() => 0);
+      const rss = perPath(() => 0);
       for (let roundIndex = 0; roundIndex < options.rounds; roundIndex += 1) {
         // Alternate the order each round so no path always runs on a warmer machine.
         const order = paths.map((_, i) => paths[(i + roundIndex) % paths.length] as Path);
@@ -145,16 +195,20 @@ export async function gatewayOverhead(options: OverheadOptions): Promise<Overhea
           totalMs: summarize(ok.map((t) => t.total)),
           failures: failed.length,
           firstFailure: failed[0]?.failed ?? null,
+          failureReasons: reasons(failed),
           tokensPerSecond: round(tokens / (wall[path] / 1000), 0),
           gatewayCpuMsPerStream: path === 'direct' ? null : round(cpu[path] / streams, 3),
+          gatewayCpuUsPerToken: path === 'direct' || tokens === 0 ? null : round((cpu[path] * 1000) / tokens, 1),
           gatewayRssMb: path === 'direct' ? null : round(rss[path], 1),
         });
       }
       process.stderr.write(`  gateway overhead: ${concurrency} concurrent streams done\n`);
     }
   } finally {
-    await client.close();
+    await Promise.all([client, ...clients].map((c) => c.close()));
+    const exited = new Promise((resolve) => gateway.child.once('exit', resolve));
     gateway.child.kill('SIGTERM');
+    await exited; // its CPU profile, if any, is written on exit
     upstream.child.kill('SIGTERM');
   }
   return rows;

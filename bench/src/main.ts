@@ -1,6 +1,8 @@
 // `npm run bench`: runs the benchmarks, prints a table, writes bench/results/latest.json.
 //   npm run bench -- --quick     fewer rounds, no 1,000-stream level, short compression inputs: a smoke run
 //   npm run bench -- --only=gateway|decision|ml|compression   one section
+//   npm run bench -- --only=startup   the gateway's start-up time and memory, tsx against compiled JavaScript
+//   npm run bench -- --only=gateway --profile   also a CPU profile of the gateway, summarized (bench/results/profiles/)
 //   npm run bench -- --only=decision --backends=embedding,nli    some of its classifier backends
 //   npm run bench -- --only=compression --methods=llmlingua2,llmlingua2-int8    some compression methods
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,11 +11,14 @@ import { dirname, join } from 'node:path';
 import { compressionThroughput } from './compression-throughput.ts';
 import { decisionLatency } from './decision-latency.ts';
 import { gatewayOverhead, type OverheadRow } from './gateway-overhead.ts';
+import { gatewayStartup } from './gateway-startup.ts';
 import { mlConcurrency } from './ml-concurrency.ts';
 import { repoRoot } from './processes.ts';
+import { summarizeProfile } from './profile-summary.ts';
 import { round } from './stats.ts';
 
 const quick = process.argv.includes('--quick');
+const profile = process.argv.includes('--profile');
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 const wanted = (name: string) => !only || only === name;
 const backends = process.argv
@@ -24,8 +29,14 @@ const methods = process.argv
   .find((arg) => arg.startsWith('--methods='))
   ?.slice('--methods='.length)
   .split(',');
+// --concurrency=100,1000 runs some levels only.
+const levels = process.argv
+  .find((arg) => arg.startsWith('--concurrency='))
+  ?.slice('--concurrency='.length)
+  .split(',')
+  .map(Number);
 const options = {
-  concurrency: quick ? [1, 10, 100] : [1, 10, 100, 1000],
+  concurrency: levels ?? (quick ? [1, 10, 100] : [1, 10, 100, 1000]),
   rounds: quick ? 3 : 7,
   tokens: 50,
   intervalMs: 10,
@@ -50,11 +61,12 @@ if (wanted('gateway')) {
   process.stderr.write(
     `gateway overhead: ${options.tokens} tokens ${options.intervalMs} ms apart, ${options.rounds} alternating rounds\n`,
   );
-  const overhead = await gatewayOverhead(options);
+  const profileDir = profile ? join(repoRoot, 'bench', 'results', 'profiles', String(Date.now())) : undefined;
+  const overhead = await gatewayOverhead({ ...options, profileDir });
 
   console.log(`\nGateway streaming overhead (ms; ${options.tokens} tokens, ${options.intervalMs} ms apart)`);
   console.log(
-    'streams  path    ttft p50  p95     p99     | total p50  p95     p99     | tok/s    gw cpu ms/stream  gw rss MB',
+    'streams  path    ttft p50  p95     p99     | total p50  p95     p99     | tok/s    gw cpu ms/stream  µs/token  gw rss MB',
   );
   for (const row of overhead) {
     console.log(
@@ -71,8 +83,14 @@ if (wanted('gateway')) {
         '|',
         String(row.tokensPerSecond).padStart(7),
         String(row.gatewayCpuMsPerStream ?? '-').padStart(17),
+        String(row.gatewayCpuUsPerToken ?? '-').padStart(9),
         String(row.gatewayRssMb ?? '-').padStart(10),
-        row.failures ? `  ${row.failures} failed: ${row.firstFailure}` : '',
+        row.failures
+          ? `  ${row.failures} failed: ${row.failureReasons
+              .slice(0, 3)
+              .map((r) => `${r.streams}× ${r.reason}`)
+              .join(' | ')}`
+          : '',
       ].join(' '),
     );
   }
@@ -108,7 +126,47 @@ if (wanted('gateway')) {
     '\nPortkey ~2.4 ms median; LiteLLM ~4-5 ms median (independent sequential tests).',
   );
 
-  Object.assign(results, { options, gatewayOverhead: overhead, gatewayAdded: overheadAdded });
+  const relative = overhead
+    .filter((r) => r.path !== 'direct')
+    .map((r) => {
+      const base = overhead.find((d) => d.path === 'direct' && d.concurrency === r.concurrency);
+      return {
+        concurrency: r.concurrency,
+        path: r.path,
+        tokensPerSecondOfDirect: base ? round(r.tokensPerSecond / base.tokensPerSecond, 3) : null,
+      };
+    });
+  console.log('\nTokens/s relayed, as a share of the direct path in the same rounds');
+  for (const row of relative) {
+    console.log(`${String(row.concurrency).padStart(7)} ${row.path.padEnd(4)} ${row.tokensPerSecondOfDirect}`);
+  }
+  const profiled = profileDir ? summarizeProfile(profileDir) : null;
+  if (profiled) {
+    console.log(`\nGateway CPU profile (${profiled.busySamples} busy samples; self time), ${profileDir}`);
+    for (const o of profiled.owners) console.log(`  ${String(o.percent).padStart(5)}%  ${o.owner}`);
+    console.log('  functions:');
+    for (const f of profiled.functions) console.log(`  ${String(f.percent).padStart(5)}%  ${f.fn}  (${f.owner})`);
+  }
+  Object.assign(results, {
+    options,
+    gatewayOverhead: overhead,
+    gatewayAdded: overheadAdded,
+    gatewayShareOfDirect: relative,
+    ...(profiled ? { gatewayProfile: profiled } : {}),
+  });
+}
+
+if (wanted('startup')) {
+  process.stderr.write('gateway start-up: transpiled by tsx at start against the compiled JavaScript npm start runs\n');
+  const startup = await gatewayStartup(quick ? 3 : 10);
+  console.log('\nGateway start-up (spawn until /healthz answers) and resident memory once ready');
+  console.log('way        ready p50  p95      | rss MB p50  p95');
+  for (const row of startup) {
+    console.log(
+      `${row.way.padEnd(10)} ${cell(row.readyMs.p50)}  ${cell(row.readyMs.p95)}  | ${cell(row.rssMb.p50)}  ${cell(row.rssMb.p95)}`,
+    );
+  }
+  results.gatewayStartup = startup;
 }
 
 if (wanted('decision')) {

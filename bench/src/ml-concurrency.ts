@@ -57,7 +57,7 @@ export async function mlConcurrency(options: MlConcurrencyOptions): Promise<MlCo
   for (const [mode, { serving, settings }] of Object.entries(MODES) as Array<[MlMode, (typeof MODES)[MlMode]]>) {
     const ml = await startMlService(settings, serving);
     await ml.ready(300_000);
-    const gateway = await startProcess<{ url: string }>('src/gateway-process.ts', {
+    const gateway = await startProcess<{ url: string }>('src/gateway-process.mjs', {
       PORT: '0',
       LOG_LEVEL: 'silent',
       ML_SERVICE_URL: ml.url,

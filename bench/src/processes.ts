@@ -6,14 +6,20 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Starts a TypeScript entry point in its own Node process and waits for the JSON line it prints when ready. */
+/**
+ * Starts an entry point in its own Node process (TypeScript through tsx, a .mjs
+ * file as it is) and waits for the JSON line it prints when ready.
+ */
 export async function startProcess<T>(
   entry: string,
   env: Record<string, string>,
   // tsx resolves from the bench package, where it is installed.
   cwd = join(repoRoot, 'bench'),
+  /** Flags for node itself (Node refuses some, such as --cpu-prof, in NODE_OPTIONS). */
+  nodeArgs: string[] = [],
 ): Promise<{ child: ChildProcess; ready: T }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const loader = entry.endsWith('.mjs') ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, entry], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,4 +1,5 @@
 import type { AppRouter, GenerateEvent, SelectModelEvent } from '@tokenflow/server';
+import { transformer } from '@tokenflow/server/transformer';
 import {
   createTRPCClient,
   createWSClient,
@@ -11,7 +12,6 @@ import {
   wsLink,
 } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
-import superjson from 'superjson';
 import { RefusalWatch, refusalLink } from './refusal-link.ts';
 
 export type {
@@ -130,8 +130,8 @@ export function createTokenFlowLinks(options: TokenFlowClientOptions): TokenFlow
       refusalLink(refusals),
       splitLink({
         condition: (op) => op.type === 'subscription',
-        true: wsLink({ client: wsClient, transformer: superjson }),
-        false: httpBatchLink({ url: urls.http, transformer: superjson, headers }),
+        true: wsLink({ client: wsClient, transformer }),
+        false: httpBatchLink({ url: urls.http, transformer, headers }),
       }),
     ],
     connectionState: wsClient.connectionState,

@@ -1,6 +1,5 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { Logger } from 'pino';
-import superjson from 'superjson';
 import type { UsageLedger } from './accounting/usage-ledger.ts';
 import type { Principal } from './auth/api-keys.ts';
 import type { Config } from './config.ts';
@@ -11,6 +10,7 @@ import type { GatewayMetrics } from './metrics/index.ts';
 import type { MlClient } from './ml/client.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
 import type { Catalog } from './routing/catalog.ts';
+import { transformer } from './wire/transformer.ts';
 
 /** The services every procedure may use; built once and shared by HTTP and WebSocket. */
 export interface GatewayContext {
@@ -34,6 +34,12 @@ export interface GatewayContext {
   inProcess: boolean;
   /** Who is calling: the API key's name and limits (ANONYMOUS when auth is off). */
   principal: Principal;
+  /**
+   * True while the caller's connection has not taken what was already sent to
+   * it (the kernel's send buffer is full): a stream may then join text deltas
+   * that arrive together. Absent where that cannot be known.
+   */
+  clientBehind?: (() => boolean) | undefined;
 }
 
 type Issue = { path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>; message: string };
@@ -53,7 +59,7 @@ export function publicMessage(error: TRPCError): string {
 }
 
 const t = initTRPC.context<GatewayContext>().create({
-  transformer: superjson,
+  transformer,
   isDev: process.env.NODE_ENV === 'development',
   errorFormatter({ shape, error }) {
     return {

@@ -20,6 +20,8 @@ export interface AnswerRequest {
   signal: AbortSignal;
   /** Sent to the provider as `x-request-id`: the local provider logs it, others may. */
   requestId?: string | undefined;
+  /** See ChatStreamRequest.coalesce. */
+  coalesce?: (() => boolean) | undefined;
 }
 
 export interface AnswerOutcome {
@@ -43,6 +45,7 @@ export async function* streamAnswer(request: AnswerRequest): AsyncGenerator<Answ
     timeouts: request.timeouts,
     signal,
     requestId: request.requestId,
+    coalesce: request.coalesce,
     body: {
       messages: request.messages.map(toProviderMessage),
       temperature: sampling.temperature,

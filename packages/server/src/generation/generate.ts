@@ -16,6 +16,8 @@ export interface GenerateDeps {
   timeouts: StreamTimeouts;
   requestId: string;
   signal: AbortSignal;
+  /** True while the client has not read what was already sent: text deltas that arrive together may then go as one. */
+  behind?: (() => boolean) | undefined;
 }
 
 /** The local SmolLM2 model takes plain text chats only; say so rather than let it ignore the rest. */
@@ -51,6 +53,7 @@ export async function* runGeneration(input: GenerateInput, deps: GenerateDeps): 
     timeouts: deps.timeouts,
     signal: deps.signal,
     requestId: deps.requestId,
+    coalesce: deps.behind,
   });
   if (!outcome) return;
   const usage = costUsage(outcome.usage, priceOf(deps.catalog, answering));

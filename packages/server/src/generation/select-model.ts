@@ -27,6 +27,8 @@ export interface SelectModelDeps {
   timeouts: StreamTimeouts;
   requestId: string;
   signal: AbortSignal;
+  /** True while the client has not read what was already sent: text deltas that arrive together may then go as one. */
+  behind?: (() => boolean) | undefined;
 }
 
 /** Failures that say nothing about the request itself, so another model may well succeed. */
@@ -113,6 +115,7 @@ export async function* runSelectModel(
         timeouts: deps.timeouts,
         signal: deps.signal,
         requestId: deps.requestId,
+        coalesce: deps.behind,
       });
       let step = await answer.next();
       while (!step.done) {

@@ -18,7 +18,8 @@ export function procedureCaller(ctx: HttpContext, res: ServerResponse): Procedur
   res.on('close', () => {
     if (!res.writableEnded) controller.abort();
   });
-  return createCaller(ctx, { signal: controller.signal });
+  // Node writes a response's events when the turn ends: bytes still queued at the next event are ones the client has not read.
+  return createCaller({ ...ctx, clientBehind: () => res.writableLength > 0 }, { signal: controller.signal });
 }
 
 /**

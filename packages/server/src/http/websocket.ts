@@ -8,6 +8,7 @@ import type { GatewayContext } from '../trpc.ts';
 import type { Auth } from './auth.ts';
 import type { Services } from './services.ts';
 import { type OnError, TRPC_PATH } from './trpc-http.ts';
+import { behindOf, sendInBatches } from './write-batching.ts';
 
 /** Close codes a refused socket gets, with the reason: no or a wrong key, or over the key's connection limit. */
 const CLOSE_UNAUTHORIZED = 4401;
@@ -59,6 +60,7 @@ export function attachWebSocketServer(
           connection: res,
           inProcess: false,
           principal: auth.ofSocket(req, info.connectionParams, res),
+          clientBehind: behindOf(res),
         };
       } catch (error) {
         // A refused socket is upgraded and then closed with a code and the reason,
@@ -80,7 +82,10 @@ export function attachWebSocketServer(
       socket.end(`HTTP/1.1 ${lifecycle.draining ? '503 Service Unavailable' : '404 Not Found'}\r\n\r\n`);
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sendInBatches(ws, socket);
+      wss.emit('connection', ws, req);
+    });
   });
 
   return {

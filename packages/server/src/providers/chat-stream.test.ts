@@ -21,7 +21,8 @@ const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-async function deltasFor(body: string) {
+/** The deltas streamChat relays for this upstream body, up to a failure, and the failure. */
+async function deltasUntilFailure(body: string, coalesce?: () => boolean) {
   upstream.use({ body });
   const config = loadConfig({ TOKENFLOW_PROVIDER_T_BASE_URL: upstream.baseURL });
   const target = createProviderRegistry(config).resolve({ model: 'm', provider: 't' });
@@ -31,8 +32,19 @@ async function deltasFor(body: string) {
     body: { messages: [{ role: 'user', content: 'hi' }] },
     timeouts: { firstTokenMs: 5000, idleMs: 5000 },
     signal: new AbortController().signal,
+    coalesce,
   });
-  for await (const delta of stream) deltas.push(delta);
+  try {
+    for await (const delta of stream) deltas.push(delta);
+  } catch (error) {
+    return { deltas, error };
+  }
+  return { deltas, error: null };
+}
+
+async function deltasFor(body: string, coalesce?: () => boolean) {
+  const { deltas, error } = await deltasUntilFailure(body, coalesce);
+  if (error) throw error;
   return deltas;
 }
 
@@ -79,5 +91,44 @@ describe('streamChat reads the wire shapes providers really send', () => {
       { type: 'text', text: 'x' },
       { type: 'finish', reason: 'stop' },
     ]);
+  });
+});
+
+describe('streamChat when the client is behind', () => {
+  const text = (content: string) => chunk([{ index: 0, delta: { content }, finish_reason: null }]);
+  const body = sse(
+    text('Hel'),
+    text('lo'),
+    chunk([{ index: 0, delta: { reasoning: 'hm' }, finish_reason: null }]),
+    text(', wor'),
+    text('ld'),
+    chunk([{ index: 0, delta: { tool_calls: [{ index: 0, id: 'c', function: { name: 'f', arguments: '' } }] } }]),
+    chunk([{ index: 0, delta: { content: '!' }, finish_reason: 'stop' }]),
+    '[DONE]',
+  );
+
+  it('joins consecutive text deltas that arrived together, in order, and nothing else', async () => {
+    expect(await deltasFor(body, () => true)).toEqual([
+      { type: 'text', text: 'Hello' },
+      { type: 'reasoning', text: 'hm' },
+      { type: 'text', text: ', world' },
+      { type: 'toolCall', index: 0, id: 'c', name: 'f', argumentsDelta: '' },
+      { type: 'text', text: '!' },
+      { type: 'finish', reason: 'stop' },
+    ]);
+  });
+
+  it('keeps every upstream delta an event of its own while the client keeps up', async () => {
+    const deltas = await deltasFor(body, () => false);
+    expect(deltas.filter((d) => d.type === 'text').map((d) => d.text)).toEqual(['Hel', 'lo', ', wor', 'ld', '!']);
+  });
+
+  it('relays the text that came before a mid-stream error, then fails', async () => {
+    const failing = sse(text('a'), text('b'), { error: { message: 'overloaded', code: 503 } });
+    for (const behind of [true, false]) {
+      const { deltas, error } = await deltasUntilFailure(failing, () => behind);
+      expect(deltas.map((d) => (d.type === 'text' ? d.text : d.type)).join('')).toBe('ab');
+      expect(error).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    }
   });
 });

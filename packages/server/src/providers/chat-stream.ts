@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TRPCError } from '@trpc/server';
+import { APIError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { ToolCallDelta, Usage } from '../generation/events.ts';
 import { endSpan, SpanKind, startSpan } from '../telemetry/tracing.ts';
 import { toTRPCError, UpstreamFailure } from './errors.ts';
 import type { ProviderTarget } from './registry.ts';
 import { retryDelay } from './retry.ts';
+import { type ServerSentEvent, SseDecoder } from './sse-decoder.ts';
 import { StreamWatchdog } from './watchdog.ts';
 
 export type ChatDelta =
@@ -28,6 +30,12 @@ export interface ChatStreamRequest {
   timeouts: StreamTimeouts;
   signal: AbortSignal;
   requestId?: string | undefined;
+  /**
+   * Asked once per network read: when true (the client is behind), consecutive
+   * text (or reasoning) deltas that arrived together are relayed as one, their
+   * text joined in order. Otherwise each upstream delta stays an event of its own.
+   */
+  coalesce?: (() => boolean) | undefined;
 }
 
 /** Fields real providers add to the OpenAI chunk shape. */
@@ -93,6 +101,44 @@ function* readChunk(chunk: ProviderChunk): Generator<ChatDelta> {
   if (usage) yield { type: 'usage', usage };
 }
 
+type TextDelta = Extract<ChatDelta, { type: 'text' | 'reasoning' }>;
+
+/**
+ * The deltas the events of one network read carry, read as the openai SDK
+ * reads a stream: nothing after [DONE], and a chunk that carries `error` is the
+ * provider's error. A failure comes back beside the deltas before it, so those
+ * are still relayed, in order, before it is thrown.
+ */
+function readDeltas(
+  events: ServerSentEvent[],
+  progress: { done: boolean },
+  headers: Headers,
+  coalesce: boolean,
+): { deltas: ChatDelta[]; failure: { error: unknown } | null } {
+  const deltas: ChatDelta[] = [];
+  try {
+    for (const sse of events) {
+      if (progress.done) break;
+      if (sse.data.startsWith('[DONE]')) {
+        progress.done = true;
+        break;
+      }
+      const chunk = JSON.parse(sse.data) as ProviderChunk & { error?: unknown };
+      if (chunk?.error) throw new APIError(undefined, chunk.error as object, undefined, headers);
+      if (sse.event?.startsWith('thread.')) continue; // the Assistants API's events, not chat chunks
+      for (const delta of readChunk(chunk)) {
+        const last = deltas[deltas.length - 1];
+        if (coalesce && last?.type === delta.type && (delta.type === 'text' || delta.type === 'reasoning')) {
+          (last as TextDelta).text += delta.text;
+        } else deltas.push(delta);
+      }
+    }
+    return { deltas, failure: null };
+  } catch (error) {
+    return { deltas, failure: { error } };
+  }
+}
+
 function truncated(provider: string) {
   const message = `Provider "${provider}" ended the stream without a finish reason; the answer may be incomplete.`;
   const details = { provider, status: null, retryAfterMs: null };
@@ -109,6 +155,7 @@ async function* streamOnce({
   timeouts,
   signal,
   requestId,
+  coalesce,
 }: ChatStreamRequest): AsyncGenerator<ChatDelta> {
   const { provider, model } = target;
   if (signal.aborted) return;
@@ -129,11 +176,7 @@ async function* streamOnce({
     `Provider "${provider.name}" did not answer with response headers within ${connectTimeoutMs} ms (UPSTREAM_CONNECT_TIMEOUT_MS).`,
   );
   const watchdog = new StreamWatchdog(provider.name, (error) => upstream.abort(error));
-  const armIdle = () =>
-    watchdog.arm(
-      timeouts.idleMs,
-      `Provider "${provider.name}" sent nothing for ${timeouts.idleMs} ms in the middle of the stream (GENERATE_IDLE_TIMEOUT_MS).`,
-    );
+  const idleMessage = `Provider "${provider.name}" sent nothing for ${timeouts.idleMs} ms in the middle of the stream (GENERATE_IDLE_TIMEOUT_MS).`;
   watchdog.arm(
     timeouts.firstTokenMs,
     `No token from provider "${provider.name}" within ${timeouts.firstTokenMs} ms (GENERATE_FIRST_TOKEN_TIMEOUT_MS).`,
@@ -143,33 +186,36 @@ async function* streamOnce({
   let responding = false;
   let finished = false;
   try {
-    const stream = await provider.client.chat.completions.create(
+    const response = await provider.client.streamChatCompletion(
       { ...body, model, stream: true, stream_options: { include_usage: true } },
       // The request id lets the local provider (the ML service) log under the gateway's id.
-      { signal: upstream.signal, ...(requestId ? { headers: { 'x-request-id': requestId } } : {}) },
+      { signal: upstream.signal, headers: requestId ? { 'x-request-id': requestId } : undefined },
     );
     connect.stop();
     responding = true;
     let tokensFlowing = false;
-    for await (const chunk of stream) {
-      // Chunks the SDK had already read would still come after an abort (the
-      // deadline may pass while the consumer holds the stream): stop here.
+    const progress = { done: false };
+    const decoder = new SseDecoder();
+    for await (const bytes of response.body) {
+      // Chunks already read would still come after an abort (the deadline may
+      // pass while the consumer holds the stream): stop here.
       if (upstream.signal.aborted) break;
-      if (tokensFlowing) armIdle();
-      for (const delta of readChunk(chunk as ProviderChunk)) {
+      if (tokensFlowing) watchdog.arm(timeouts.idleMs, idleMessage);
+      const read = readDeltas(decoder.push(bytes), progress, response.headers, coalesce?.() === true);
+      for (const delta of read.deltas) {
         if (upstream.signal.aborted) break;
         if (!tokensFlowing && (delta.type === 'text' || delta.type === 'reasoning' || delta.type === 'toolCall')) {
           tokensFlowing = true;
           lease.progress();
-          armIdle();
+          watchdog.arm(timeouts.idleMs, idleMessage);
         }
         if (delta.type === 'finish') finished = true;
         watchdog.pause();
         yield delta;
         watchdog.resume();
       }
+      if (read.failure) throw read.failure.error;
     }
-    // The SDK ends the iteration without an error when its request is aborted.
     const timedOut = expired();
     if (timedOut) throw timedOut;
     if (signal.aborted) return;
@@ -177,6 +223,7 @@ async function* streamOnce({
     if (!finished) throw truncated(provider.name);
     lease.succeed();
   } catch (error) {
+    // Reading an aborted response throws an AbortError: a timeout, or the caller left.
     const timedOut = expired();
     if (!timedOut && signal.aborted) return;
     const failure =

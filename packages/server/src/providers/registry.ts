@@ -1,8 +1,8 @@
 import { TRPCError } from '@trpc/server';
-import OpenAI from 'openai';
 import type { Config } from '../config.ts';
 import { Breaker, type BreakerSnapshot, breakerOptions } from './breaker.ts';
 import type { RetryPolicy } from './retry.ts';
+import { UpstreamClient } from './upstream-client.ts';
 
 export const LOCAL_PROVIDER = 'local';
 
@@ -21,13 +21,13 @@ export interface Provider {
   /** The variable that holds this provider's key, named in "not configured" errors. */
   keyEnv: string;
   /** Null when the provider is known but has no key, so it cannot be called. */
-  client: OpenAI | null;
+  client: UpstreamClient | null;
   breaker: Breaker;
   policy: UpstreamPolicy;
 }
 
 export interface ProviderTarget {
-  provider: Provider & { client: OpenAI };
+  provider: Provider & { client: UpstreamClient };
   model: string;
 }
 
@@ -56,20 +56,6 @@ export function upstreamPolicy(config: Config): UpstreamPolicy {
   };
 }
 
-function makeClient(baseURL: string, apiKey: string) {
-  // Retries and timeouts are the gateway's own policy (chat-stream.ts, retry.ts), so the SDK's are off.
-  // organization/project are nulled so OPENAI_ORG_ID / OPENAI_PROJECT_ID in the
-  // environment are never sent to other providers as headers.
-  return new OpenAI({
-    baseURL,
-    apiKey,
-    organization: null,
-    project: null,
-    maxRetries: 0,
-    timeout: 24 * 60 * 60 * 1000,
-  });
-}
-
 export function createProviderRegistry(config: Config): ProviderRegistry {
   const providers = new Map<string, Provider>();
   const policy = upstreamPolicy(config);
@@ -79,7 +65,8 @@ export function createProviderRegistry(config: Config): ProviderRegistry {
       name,
       baseURL,
       keyEnv,
-      client: usable ? makeClient(baseURL, usable) : null,
+      // Retries and timeouts are the gateway's own policy (chat-stream.ts, retry.ts).
+      client: usable ? new UpstreamClient(baseURL, usable) : null,
       breaker: new Breaker(name, `Provider "${name}"`, breakerOptions(config)),
       policy,
     });
@@ -105,7 +92,7 @@ export function createProviderRegistry(config: Config): ProviderRegistry {
 
   const configuredNames = () => [...providers.values()].filter((p) => p.client).map((p) => p.name);
 
-  function require(name: string): Provider & { client: OpenAI } {
+  function require(name: string): Provider & { client: UpstreamClient } {
     const provider = providers.get(name);
     if (!provider) {
       throw new TRPCError({
@@ -119,7 +106,7 @@ export function createProviderRegistry(config: Config): ProviderRegistry {
         message: `Provider "${name}" is not configured: set ${provider.keyEnv} on the gateway.`,
       });
     }
-    return provider as Provider & { client: OpenAI };
+    return provider as Provider & { client: UpstreamClient };
   }
 
   const isConfigured = (name: string) => Boolean(providers.get(name)?.client);

@@ -11,6 +11,8 @@ export interface StreamScope {
   requestId: string;
   signal: AbortSignal;
   timeouts: StreamTimeouts;
+  /** True while the client has not read what was already sent: text deltas that arrive together may then go as one. */
+  behind?: (() => boolean) | undefined;
 }
 
 type StreamEvent = {
@@ -92,7 +94,8 @@ export async function* eventStream<E extends StreamEvent>(
   let release = async () => {};
   try {
     release = await admit(ctx, true);
-    for await (const event of withSpanActive(span, run({ requestId, signal, timeouts }))) {
+    const behind = ctx.clientBehind;
+    for await (const event of withSpanActive(span, run({ requestId, signal, timeouts, behind }))) {
       meter.event(event);
       if (event.type === 'metadata' || event.type === 'fallback') {
         log.info({ event: event as object }, `${procedure} ${event.type}`);

@@ -42,6 +42,9 @@ export function startTracing({ endpoint, serviceName }: TracingOptions): () => P
   };
 }
 
+/** True once startTracing has installed the SDK (an exporter is configured). */
+export const tracingOn = () => provider !== null;
+
 /** Starts a span as a child of the active one. */
 export function startSpan(name: string, kind: SpanKind, attributes: Attributes = {}): Span {
   return tracer.startSpan(name, { kind, attributes }, context.active());
@@ -69,7 +72,12 @@ export function traceHeaders(span: Span): Record<string, string> {
  * resumes in the context of whoever calls next(), so the span is set for each
  * call, and everything the generator awaits (ML calls, provider requests) sees it.
  */
-export async function* withSpanActive<T>(span: Span, iterable: AsyncIterable<T>): AsyncGenerator<T> {
+export function withSpanActive<T>(span: Span, iterable: AsyncIterable<T>): AsyncIterable<T> {
+  // Without the SDK no span is recorded and nothing reads the context: no layer to pass each event through.
+  return tracingOn() ? spanActiveSteps(span, iterable) : iterable;
+}
+
+async function* spanActiveSteps<T>(span: Span, iterable: AsyncIterable<T>): AsyncGenerator<T> {
   const active = trace.setSpan(context.active(), span);
   const iterator = iterable[Symbol.asyncIterator]();
   try {

@@ -1,5 +1,6 @@
-// The gateway in its own process, as in production, so its CPU and memory can be read.
-import { createGateway, createLogger, loadConfig } from '@tokenflow/server';
+// The gateway in its own process, as in production (`npm start` runs the setup
+// step's compiled JavaScript, not the TypeScript), so its CPU and memory can be read.
+import { createGateway, createLogger, loadConfig } from '../../packages/server/dist/index.js';
 
 const config = loadConfig();
 const gateway = createGateway(config, createLogger('silent'));

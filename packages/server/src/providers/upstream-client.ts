@@ -1,0 +1,119 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { APIConnectionError, APIError } from 'openai';
+
+/** How long a pooled connection may stay idle (see the constructor). */
+const IDLE_SOCKET_MS = 60_000;
+
+/** How much of an error response is read for its message. */
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+export interface UpstreamResponse {
+  headers: Headers;
+  /** The event-stream body, read as it arrives. */
+  body: AsyncIterable<Uint8Array>;
+}
+
+function toHeaders(raw: IncomingHttpHeaders): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  return headers;
+}
+
+async function readErrorBody(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res) {
+    size += (chunk as Buffer).length;
+    if (size > ERROR_BODY_LIMIT) break;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A provider's OpenAI-compatible `/chat/completions`, streamed over node:http
+ * with a keep-alive pool of its own.
+ *
+ * Why not the openai SDK: its fetch (undici) hands the body over as a web
+ * ReadableStream, and reading that cost about a fifth of the gateway's CPU per
+ * relayed token; node:http gives the bytes as they are read. Failures are the
+ * SDK's own error classes, made as the SDK makes them, so errors.ts reads
+ * them as before: an error status is `APIError.generate(status, body JSON,
+ * body text when not JSON, headers)`, and a connection that fails before the
+ * response an `APIConnectionError` with the socket error as its cause.
+ */
+export class UpstreamClient {
+  private readonly url: URL;
+  private readonly agent: HttpAgent;
+  private readonly request: typeof httpRequest;
+
+  constructor(
+    readonly baseURL: string,
+    readonly apiKey: string,
+  ) {
+    this.url = new URL(`${baseURL.replace(/\/+$/, '')}/chat/completions`);
+    const https = this.url.protocol === 'https:';
+    // Connections stay open between requests, as the SDK's fetch kept them. An idle one is
+    // closed after a minute, or a second before the server's `Keep-Alive: timeout=N` says it
+    // will close it: reusing a socket the server is closing fails the request (ECONNRESET).
+    // Node applies that hint only under a `timeout`, hence the minute.
+    const options = { keepAlive: true, timeout: IDLE_SOCKET_MS };
+    this.agent = https ? new HttpsAgent(options) : new HttpAgent(options);
+    this.request = https ? httpsRequest : httpRequest;
+  }
+
+  /** Sends one streaming chat request; resolves once a 2xx status and its headers arrive. */
+  streamChatCompletion(
+    body: object,
+    options: { signal: AbortSignal; headers?: Record<string, string> | undefined },
+  ): Promise<UpstreamResponse> {
+    const payload = Buffer.from(JSON.stringify(body));
+    return new Promise((resolve, reject) => {
+      const req = this.request(this.url, {
+        method: 'POST',
+        agent: this.agent,
+        signal: options.signal,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': payload.length,
+          accept: 'text/event-stream',
+          authorization: `Bearer ${this.apiKey}`,
+          ...options.headers,
+        },
+      });
+      req.on('response', (res) => {
+        const status = res.statusCode ?? 0;
+        const headers = toHeaders(res.headers);
+        if (status >= 200 && status < 300) {
+          resolve({ headers, body: res });
+          return;
+        }
+        readErrorBody(res).then(
+          (text) => {
+            const json = parseJson(text);
+            reject(
+              APIError.generate(status, json as object | undefined, json === undefined ? text : undefined, headers),
+            );
+          },
+          (cause: unknown) =>
+            reject(options.signal.aborted ? cause : new APIConnectionError({ cause: cause as Error })),
+        );
+      });
+      // An abort rejects as it is (the caller tells a timeout from a caller that left by its signal).
+      req.on('error', (cause) => reject(options.signal.aborted ? cause : new APIConnectionError({ cause })));
+      req.end(payload);
+    });
+  }
+}
