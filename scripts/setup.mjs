@@ -202,6 +202,9 @@ function ensureWebBuild() {
     join(webDir, 'vite.config.ts'),
     ...filesUnder(join(webDir, 'src')),
     ...filesUnder(join(root, 'packages', 'client', 'src')),
+    // The client bundles these two from the server: the wire transformer and the tool-call fold.
+    ...filesUnder(join(root, 'packages', 'server', 'src', 'wire')),
+    join(root, 'packages', 'server', 'src', 'generation', 'tool-calls.ts'),
   ];
   stamped(join(webDir, '.build-stamp'), inputs, () => {
     log('building the web playground (packages/web)');

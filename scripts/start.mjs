@@ -40,7 +40,7 @@ const services = [
     color: 35,
     command: process.execPath,
     // Compiled by the setup step: nothing to transpile at start-up.
-    args: ['dist/main.js'],
+    args: ['--enable-source-maps', 'dist/main.js'],
     cwd: join(root, 'packages', 'server'),
   },
 ];

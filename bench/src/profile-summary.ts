@@ -16,7 +16,7 @@ function ownerOf(url: string, name: string): string {
   const module = /node_modules\/(@[^/]+\/[^/]+|[^/]+)\//.exec(url);
   if (module) return module[1] as string;
   if (url.startsWith('node:')) return url.replace(/^node:(internal\/)?/, 'node:').replace(/\/.*$/, '');
-  const ours = /packages\/([^/]+)\/(src|test-utils)\/(.*)$/.exec(url);
+  const ours = /packages\/([^/]+)\/(src|test-utils|dist)\/(.*)$/.exec(url);
   if (ours) return `tokenflow ${ours[1]}/${ours[3]}`;
   return url;
 }

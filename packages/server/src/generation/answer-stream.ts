@@ -1,4 +1,4 @@
-import { type StreamTimeouts, streamChat } from '../providers/chat-stream.ts';
+import { type Coalesce, type StreamTimeouts, streamChat } from '../providers/chat-stream.ts';
 import type { ProviderTarget } from '../providers/registry.ts';
 import type { ChatMessage, Protocol } from './chat-schema.ts';
 import type { AnswerEvent, AssembledToolCall, Usage } from './events.ts';
@@ -20,8 +20,7 @@ export interface AnswerRequest {
   signal: AbortSignal;
   /** Sent to the provider as `x-request-id`: the local provider logs it, others may. */
   requestId?: string | undefined;
-  /** See ChatStreamRequest.coalesce. */
-  coalesce?: (() => boolean) | undefined;
+  coalesce?: Coalesce | undefined;
 }
 
 export interface AnswerOutcome {

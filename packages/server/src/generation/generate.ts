@@ -1,6 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { costUsage } from '../accounting/cost.ts';
-import type { StreamTimeouts } from '../providers/chat-stream.ts';
+import type { Coalesce, StreamTimeouts } from '../providers/chat-stream.ts';
 import { LOCAL_PROVIDER, type ProviderRegistry } from '../providers/registry.ts';
 import { type Catalog, priceOf } from '../routing/catalog.ts';
 import type { Needs } from '../routing/needs.ts';
@@ -16,8 +16,7 @@ export interface GenerateDeps {
   timeouts: StreamTimeouts;
   requestId: string;
   signal: AbortSignal;
-  /** True while the client has not read what was already sent: text deltas that arrive together may then go as one. */
-  behind?: (() => boolean) | undefined;
+  coalesce?: Coalesce | undefined;
 }
 
 /** The local SmolLM2 model takes plain text chats only; say so rather than let it ignore the rest. */
@@ -53,7 +52,7 @@ export async function* runGeneration(input: GenerateInput, deps: GenerateDeps): 
     timeouts: deps.timeouts,
     signal: deps.signal,
     requestId: deps.requestId,
-    coalesce: deps.behind,
+    coalesce: deps.coalesce,
   });
   if (!outcome) return;
   const usage = costUsage(outcome.usage, priceOf(deps.catalog, answering));

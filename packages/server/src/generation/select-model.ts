@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { compressionSavings, costUsage } from '../accounting/cost.ts';
 import type { MlClient } from '../ml/client.ts';
-import type { StreamTimeouts } from '../providers/chat-stream.ts';
+import type { Coalesce, StreamTimeouts } from '../providers/chat-stream.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Catalog } from '../routing/catalog.ts';
 import {
@@ -27,8 +27,7 @@ export interface SelectModelDeps {
   timeouts: StreamTimeouts;
   requestId: string;
   signal: AbortSignal;
-  /** True while the client has not read what was already sent: text deltas that arrive together may then go as one. */
-  behind?: (() => boolean) | undefined;
+  coalesce?: Coalesce | undefined;
 }
 
 /** Failures that say nothing about the request itself, so another model may well succeed. */
@@ -115,7 +114,7 @@ export async function* runSelectModel(
         timeouts: deps.timeouts,
         signal: deps.signal,
         requestId: deps.requestId,
-        coalesce: deps.behind,
+        coalesce: deps.coalesce,
       });
       let step = await answer.next();
       while (!step.done) {

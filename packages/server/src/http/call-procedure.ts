@@ -18,7 +18,7 @@ export function procedureCaller(ctx: HttpContext, res: ServerResponse): Procedur
   res.on('close', () => {
     if (!res.writableEnded) controller.abort();
   });
-  // Node writes a response's events when the turn ends: bytes still queued at the next event are ones the client has not read.
+  // Node hands a response's writes to the kernel on the next tick: bytes still queued when the next upstream read comes are ones the client has not read.
   return createCaller({ ...ctx, clientBehind: () => res.writableLength > 0 }, { signal: controller.signal });
 }
 

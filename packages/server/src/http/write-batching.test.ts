@@ -41,6 +41,28 @@ describe('sending in batches', () => {
     expect(received).toEqual(sent);
   });
 
+  it("hands a turn's messages to the kernel in one write, after the turn", async () => {
+    const { server, received } = await connectedPair();
+    type Writer = (...args: unknown[]) => unknown;
+    const socket = (server as unknown as { _socket: { _writev: Writer; _write: Writer } })._socket;
+    const writes = { writev: 0, write: 0 };
+    const { _writev: writev, _write: write } = socket;
+    socket._writev = function (this: unknown, ...args: unknown[]) {
+      writes.writev += 1;
+      return writev.apply(this, args);
+    };
+    socket._write = function (this: unknown, ...args: unknown[]) {
+      writes.write += 1;
+      return write.apply(this, args);
+    };
+    for (let i = 0; i < 100; i += 1) server.send(`m${i}`);
+    expect(writes).toEqual({ writev: 0, write: 0 }); // nothing yet: the turn is not over
+    // Nor does this turn's own batch count as the client being behind.
+    expect(behindOf(server)()).toBe(false);
+    while (received.length < 100) await settle(5);
+    expect(writes).toEqual({ writev: 1, write: 0 });
+  });
+
   it('says the client is behind only while bytes it has not read stay queued', async () => {
     const { server, client, received } = await connectedPair();
     const behind = behindOf(server);

@@ -14,7 +14,8 @@ const behindBySocket = new WeakMap<WebSocket, () => boolean>();
  * so the messages of every stream that advanced in this turn go out together,
  * each still a frame of its own and in the order it was sent. Nothing waits
  * for a timer: the flush comes at the end of the same turn. `bufferedAmount`
- * counts corked bytes, so backpressure sees them as before.
+ * counts the corked bytes too, so backpressure (router/backpressure.ts) may
+ * wait for a turn's own batch once it passes WS_HIGH_WATER_BYTES.
  */
 export function sendInBatches(ws: WebSocket, socket: Duplex) {
   let corked = false;

@@ -132,3 +132,23 @@ describe('streamChat when the client is behind', () => {
     }
   });
 });
+
+describe('the idle timeout', () => {
+  it('is not held off by comments: a provider that only sends ": keep-alive" mid-answer times out', async () => {
+    const text = chunk([{ index: 0, delta: { content: 'a' }, finish_reason: null }]);
+    upstream.use({ body: sse(text) + ': keep-alive\n\n'.repeat(20), eventDelayMs: 50 });
+    const config = loadConfig({ TOKENFLOW_PROVIDER_T_BASE_URL: upstream.baseURL });
+    const stream = streamChat({
+      target: createProviderRegistry(config).resolve({ model: 'm', provider: 't' }),
+      body: { messages: [{ role: 'user', content: 'hi' }] },
+      timeouts: { firstTokenMs: 5000, idleMs: 200 },
+      signal: new AbortController().signal,
+    });
+    const deltas: ChatDelta[] = [];
+    const error = await (async () => {
+      for await (const delta of stream) deltas.push(delta);
+    })().catch((caught: unknown) => caught);
+    expect(deltas).toEqual([{ type: 'text', text: 'a' }]);
+    expect(error).toMatchObject({ code: 'TIMEOUT', message: expect.stringContaining('GENERATE_IDLE_TIMEOUT_MS') });
+  });
+});

@@ -17,6 +17,15 @@ export type ChatDelta =
   | { type: 'finish'; reason: string }
   | { type: 'usage'; usage: Usage };
 
+/**
+ * Asked once per network read, true while the client has not read what was
+ * already sent to it (its transport says so: GatewayContext.clientBehind).
+ * Then consecutive text (or reasoning) deltas that arrived together are relayed
+ * as one, their text joined in order; otherwise each upstream delta stays an
+ * event of its own.
+ */
+export type Coalesce = () => boolean;
+
 export interface StreamTimeouts {
   /** From the request until the first text, reasoning or tool-call token. */
   firstTokenMs: number;
@@ -30,12 +39,7 @@ export interface ChatStreamRequest {
   timeouts: StreamTimeouts;
   signal: AbortSignal;
   requestId?: string | undefined;
-  /**
-   * Asked once per network read: when true (the client is behind), consecutive
-   * text (or reasoning) deltas that arrived together are relayed as one, their
-   * text joined in order. Otherwise each upstream delta stays an event of its own.
-   */
-  coalesce?: (() => boolean) | undefined;
+  coalesce?: Coalesce | undefined;
 }
 
 /** Fields real providers add to the OpenAI chunk shape. */
@@ -200,8 +204,12 @@ async function* streamOnce({
       // Chunks already read would still come after an abort (the deadline may
       // pass while the consumer holds the stream): stop here.
       if (upstream.signal.aborted) break;
+      const events = decoder.push(bytes);
+      // Only a whole event counts as the provider speaking: comments (": keep-alive") and
+      // half an event do not hold off the idle timeout.
+      if (events.length === 0) continue;
       if (tokensFlowing) watchdog.arm(timeouts.idleMs, idleMessage);
-      const read = readDeltas(decoder.push(bytes), progress, response.headers, coalesce?.() === true);
+      const read = readDeltas(events, progress, response.headers, coalesce?.() === true);
       for (const delta of read.deltas) {
         if (upstream.signal.aborted) break;
         if (!tokensFlowing && (delta.type === 'text' || delta.type === 'reasoning' || delta.type === 'toolCall')) {

@@ -32,15 +32,21 @@ describe('StreamWatchdog', () => {
     expect(fired).toHaveBeenCalledOnce();
   });
 
-  it('keeps a single timer however often it is moved', () => {
+  it('sets no timer per chunk: a thousand moves cost one timer, set again only when it fires early', () => {
     const { dog } = watch();
+    const timers = vi.spyOn(globalThis, 'setTimeout');
     dog.arm(100, 'idle');
+    vi.advanceTimersByTime(50);
     for (let i = 0; i < 1000; i += 1) {
       dog.pause();
       dog.resume();
       dog.arm(100, 'idle');
     }
+    expect(timers).toHaveBeenCalledTimes(1);
     expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(50); // fires, finds the deadline moved, sets itself for the rest
+    expect(timers).toHaveBeenCalledTimes(2);
+    timers.mockRestore();
   });
 
   it('brings the timer forward for a shorter time', () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TRPCError, type TrackedEnvelope, tracked } from '@trpc/server';
 import type { EndUsage, Savings } from '../generation/events.ts';
 import { retryLater } from '../limits/refusal.ts';
-import type { StreamTimeouts } from '../providers/chat-stream.ts';
+import type { Coalesce, StreamTimeouts } from '../providers/chat-stream.ts';
 import { endSpan, SpanKind, startSpan, withSpanActive } from '../telemetry/tracing.ts';
 import { admit, type GatewayContext } from '../trpc.ts';
 import { waitForReader } from './backpressure.ts';
@@ -11,8 +11,7 @@ export interface StreamScope {
   requestId: string;
   signal: AbortSignal;
   timeouts: StreamTimeouts;
-  /** True while the client has not read what was already sent: text deltas that arrive together may then go as one. */
-  behind?: (() => boolean) | undefined;
+  coalesce?: Coalesce | undefined;
 }
 
 type StreamEvent = {
@@ -94,8 +93,8 @@ export async function* eventStream<E extends StreamEvent>(
   let release = async () => {};
   try {
     release = await admit(ctx, true);
-    const behind = ctx.clientBehind;
-    for await (const event of withSpanActive(span, run({ requestId, signal, timeouts, behind }))) {
+    const scope = { requestId, signal, timeouts, coalesce: ctx.clientBehind };
+    for await (const event of withSpanActive(span, run(scope))) {
       meter.event(event);
       if (event.type === 'metadata' || event.type === 'fallback') {
         log.info({ event: event as object }, `${procedure} ${event.type}`);

@@ -12,6 +12,10 @@ const samples: Record<string, unknown> = {
   'a map and a set': { m: new Map([['k', 1]]), s: new Set([1]) },
   'a bigint': 10n,
   'a bare string': 'x',
+  'an object that appears twice': (() => {
+    const shared = { k: 1 };
+    return { a: shared, b: [shared] };
+  })(),
   null: null,
 };
 

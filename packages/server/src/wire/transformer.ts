@@ -1,7 +1,11 @@
 import superjson from 'superjson';
 
-/** True when JSON carries `value` exactly: nothing superjson would annotate (undefined, -0, NaN, Dates, Maps, classes…). */
-function isPlainJson(value: unknown, depth = 0): boolean {
+/**
+ * True when JSON carries `value` exactly: nothing superjson would annotate
+ * (undefined, -0, NaN, Dates, Maps, classes…, or an object that appears twice,
+ * which superjson sends once with a reference).
+ */
+function isPlainJson(value: unknown, seen: Set<object>, depth = 0): boolean {
   if (depth > 32) return false;
   switch (typeof value) {
     case 'string':
@@ -11,14 +15,16 @@ function isPlainJson(value: unknown, depth = 0): boolean {
       return Number.isFinite(value) && !Object.is(value, -0);
     case 'object': {
       if (value === null) return true;
+      if (seen.has(value)) return false;
+      seen.add(value);
       if (Array.isArray(value)) {
-        for (const item of value) if (!isPlainJson(item, depth + 1)) return false;
+        for (const item of value) if (!isPlainJson(item, seen, depth + 1)) return false;
         return true;
       }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return false;
       for (const key in value) {
-        if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+        if (!isPlainJson((value as Record<string, unknown>)[key], seen, depth + 1)) return false;
       }
       return true;
     }
@@ -40,7 +46,7 @@ type Serialized = { json: unknown; meta?: unknown };
  */
 export const transformer = {
   serialize(value: unknown): Serialized {
-    return isPlainJson(value)
+    return isPlainJson(value, new Set())
       ? { json: value }
       : superjson.serialize(value as Parameters<typeof superjson.serialize>[0]);
   },
