@@ -6,6 +6,7 @@ import { APIConnectionError, APIError } from 'openai';
 const IDLE_SOCKET_MS = 4_000;
 
 const USER_AGENT = 'tokenflow-gateway';
+const MAX_REDIRECTS = 5;
 
 /** How much of an error response is read for its message. */
 const ERROR_BODY_LIMIT = 64 * 1024;
@@ -58,23 +59,20 @@ function parseJson(text: string): unknown {
  */
 export class UpstreamClient {
   private readonly url: URL;
-  private readonly agent: HttpAgent;
-  private readonly request: typeof httpRequest;
+  private readonly agents: { http: HttpAgent; https: HttpsAgent };
 
   constructor(
     readonly baseURL: string,
     readonly apiKey: string,
   ) {
     this.url = new URL(`${baseURL.replace(/\/+$/, '')}/chat/completions`);
-    const https = this.url.protocol === 'https:';
     // Connections stay open between requests, as the SDK's fetch kept them. An idle one is
     // closed after 4 s, or a second before the server's `Keep-Alive: timeout=N` says it will
     // close it: reusing a socket the server is closing fails the request (ECONNRESET), and
     // Node applies that hint only under a `timeout`. (Without one, 1,000 streams at once
     // reused closing sockets and opened the provider's circuit breaker in the bench.)
     const options = { keepAlive: true, timeout: IDLE_SOCKET_MS };
-    this.agent = https ? new HttpsAgent(options) : new HttpAgent(options);
-    this.request = https ? httpsRequest : httpRequest;
+    this.agents = { http: new HttpAgent(options), https: new HttpsAgent(options) };
   }
 
   /** Sends one streaming chat request; resolves once a 2xx status and its headers arrive. */
@@ -82,17 +80,27 @@ export class UpstreamClient {
     body: object,
     options: { signal: AbortSignal; headers?: Record<string, string> | undefined },
   ): Promise<UpstreamResponse> {
-    const payload = Buffer.from(JSON.stringify(body));
+    return this.send(this.url, Buffer.from(JSON.stringify(body)), options, MAX_REDIRECTS);
+  }
+
+  private send(
+    url: URL,
+    payload: Buffer,
+    options: { signal: AbortSignal; headers?: Record<string, string> | undefined },
+    redirectsLeft: number,
+  ): Promise<UpstreamResponse> {
+    const https = url.protocol === 'https:';
     return new Promise((resolve, reject) => {
-      const req = this.request(this.url, {
+      const req = (https ? httpsRequest : httpRequest)(url, {
         method: 'POST',
-        agent: this.agent,
+        agent: https ? this.agents.https : this.agents.http,
         signal: options.signal,
         headers: {
           'content-type': 'application/json',
           'content-length': payload.length,
           accept: 'text/event-stream',
-          authorization: `Bearer ${this.apiKey}`,
+          // Only to the provider's own origin: a redirect elsewhere gets no key (as fetch does).
+          ...(url.origin === this.url.origin ? { authorization: `Bearer ${this.apiKey}` } : {}),
           // Some providers' firewalls refuse requests that carry no User-Agent.
           'user-agent': USER_AGENT,
           ...options.headers,
@@ -110,6 +118,14 @@ export class UpstreamClient {
         }
         if (status >= 200 && status < 300) {
           resolve({ headers, body: res });
+          return;
+        }
+        // fetch followed redirects; 307 and 308 are the ones that keep a POST and its body (a
+        // moved path). One to another origin, http to https included, goes without the key.
+        const location = headers.get('location');
+        if ((status === 307 || status === 308) && location && redirectsLeft > 0) {
+          res.resume();
+          resolve(this.send(new URL(location, url), payload, options, redirectsLeft - 1));
           return;
         }
         readErrorBody(res).then(
