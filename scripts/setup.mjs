@@ -239,8 +239,8 @@ const onPath = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { s
  * A Debian package the tests need, installed when missing and we may (root
  * with apt-get); otherwise the tests that need it fail and say how to install it.
  */
-function ensureDebianPackage(command, pkg, why) {
-  if (onPath(command)) return;
+function ensureDebianPackage(command, pkg, why, present = () => onPath(command)) {
+  if (present()) return;
   if (process.getuid?.() !== 0 || !onPath('apt-get')) {
     log(paint(33, `${command} is missing and cannot be installed here: run \`sudo apt-get install ${pkg}\``));
     return;
@@ -317,6 +317,10 @@ function setupSteps({ tests = false, ray = false }) {
   if (tests || ray) ensureRay();
   if (tests) {
     ensureDebianPackage('redis-server', 'redis-server', 'the rate-limit tests share counters through a real Redis');
+    // Debian keeps PostgreSQL's server binaries off PATH, in /usr/lib/postgresql/<version>/bin.
+    ensureDebianPackage('postgres', 'postgresql', 'the request-log tests run a real PostgreSQL', () =>
+      existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/postgres`)) : onPath('postgres'),
+    );
     // The web playground's browser tests drive Debian's chromium, never a downloaded browser.
     ensureDebianPackage('chromium', 'chromium', "the web playground's browser tests");
   }

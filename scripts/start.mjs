@@ -21,7 +21,9 @@ env.ML_SERVICE_URL ??= `http://127.0.0.1:${env.ML_PORT}`;
 env.PORT ??= '8000';
 // The services run in their own package folders: a file path given relative to the
 // repository root (as in .env) must still point at the same file there.
-for (const name of ['TOKENFLOW_ROUTES', 'TOKENFLOW_CATALOG', 'ML_ROUTING_HEAD']) {
+// The request log's SQLite file lives in data/ at the repository root unless told otherwise.
+env.TOKENFLOW_DATA_DIR ??= 'data';
+for (const name of ['TOKENFLOW_ROUTES', 'TOKENFLOW_CATALOG', 'ML_ROUTING_HEAD', 'TOKENFLOW_DATA_DIR']) {
   // ML_ROUTING_HEAD=off is a setting, not a file.
   if (env[name] && env[name] !== 'off' && !isAbsolute(env[name])) env[name] = resolve(root, env[name]);
 }

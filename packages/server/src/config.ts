@@ -72,6 +72,18 @@ export const envSchema = z.object({
   MAX_CONNECTIONS_PER_KEY: z.coerce.number().int().min(1).max(100_000).optional(),
   // Shared rate-limit counters for several gateway instances; in memory when unset.
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  // The request log and budget counters: SQLite in TOKENFLOW_DATA_DIR, or PostgreSQL when
+  // DATABASE_URL is set (share it between instances). LEDGER=off keeps no log and allows no budgets.
+  LEDGER: z.enum(['on', 'off']).default('on'),
+  TOKENFLOW_DATA_DIR: z.string().min(1).default('data'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  // Rows wait here while the database is slow or down; beyond it the oldest are dropped (and counted).
+  LEDGER_BUFFER_ROWS: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
+  LEDGER_FLUSH_MS: positiveMs.default(250),
+  // Budgets for keys that set none of their own (UTC days and months); unset means no cap.
+  BUDGET_USD_PER_DAY: z.coerce.number().positive().max(1_000_000_000).optional(),
+  BUDGET_USD_PER_MONTH: z.coerce.number().positive().max(1_000_000_000).optional(),
+  BUDGET_TOKENS_PER_DAY: z.coerce.number().int().positive().max(1_000_000_000_000).optional(),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(100_000).default(1000),
   // Backpressure: above the high-water mark the gateway stops reading the upstream until the
   // client catches up; a client that stays behind this long, or lets this much pile up, is cut off.
@@ -87,7 +99,7 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-const SECRET_NAMES = /KEY|TOKEN|SECRET|PASSWORD|REDIS_URL/;
+const SECRET_NAMES = /KEY|TOKEN|SECRET|PASSWORD|REDIS_URL|DATABASE_URL/;
 
 /** 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach. */
 function isLoopback(host: string) {
@@ -177,6 +189,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push(
       `  HOST: ${parsed.data.HOST} is reachable from other machines and no API key is configured: set TOKENFLOW_API_KEYS (npm run keys -- new <name>), or TOKENFLOW_ALLOW_NO_AUTH=1 to serve without auth.`,
     );
+  }
+
+  const budgeted =
+    keys.entries.some((entry) => entry.budgets !== undefined) ||
+    (parsed.success &&
+      [parsed.data.BUDGET_USD_PER_DAY, parsed.data.BUDGET_USD_PER_MONTH, parsed.data.BUDGET_TOKENS_PER_DAY].some(
+        (value) => value !== undefined,
+      ));
+  if (parsed.success && parsed.data.LEDGER === 'off' && budgeted) {
+    problems.push('  LEDGER: is off, but budgets are set: budgets keep their counters in the ledger database');
   }
 
   if (!parsed.success || problems.length > 0) {

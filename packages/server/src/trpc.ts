@@ -1,8 +1,11 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { Logger } from 'pino';
-import type { UsageLedger } from './accounting/usage-ledger.ts';
 import type { Principal } from './auth/api-keys.ts';
+import type { BudgetGuard } from './budgets/budget-guard.ts';
 import type { Config } from './config.ts';
+import type { LedgerService } from './ledger/ledger-service.ts';
+import { mlRow } from './ledger/ml-row.ts';
+import type { Surface } from './ledger/request-row.ts';
 import type { Connection, Lifecycle } from './lifecycle.ts';
 import { hasLimits, type RateLimiter, RateLimitStoreUnavailable } from './limits/index.ts';
 import { causeDetails, refusal, retryLater } from './limits/refusal.ts';
@@ -23,8 +26,12 @@ export interface GatewayContext {
   limiter: RateLimiter;
   /** This gateway's Prometheus metrics (GET /metrics). */
   metrics: GatewayMetrics;
-  /** Tokens and cost per key and model since the gateway started (recorded at each stream's end). */
-  ledger: UsageLedger;
+  /** The request log: one row per call (ledger/), in SQLite or PostgreSQL. */
+  ledger: LedgerService;
+  /** Per-key spending caps, checked before a stream is routed; null when the ledger is off. */
+  budgets: BudgetGuard | null;
+  /** How the call came in: tRPC over WebSocket or HTTP, REST, or /v1. */
+  surface: Surface;
   /** The WebSocket a subscription runs on (null over HTTP), so shutdown can move idle sockets first. */
   connection: Connection;
   /**
@@ -103,9 +110,25 @@ export const router = t.router;
  * subscription is counted here only when it cannot start (invalid input);
  * eventStream counts it when its stream ends.
  */
-export const publicProcedure = t.procedure.use(async ({ ctx, path, type, next }) => {
+export const publicProcedure = t.procedure.use(async ({ ctx, path, type, next, signal }) => {
+  const ts = Date.now();
+  const started = performance.now();
   const result = await next();
   if (type !== 'subscription' || !result.ok) ctx.metrics.request(path, result.ok ? 'OK' : result.error.code);
+  // Streams write their own rows (eventStream); the ML calls are logged here.
+  if (path === 'classify' || path === 'compress') {
+    ctx.ledger.record(
+      mlRow({
+        procedure: path,
+        key: ctx.principal.name,
+        surface: ctx.surface,
+        ts,
+        totalMs: performance.now() - started,
+        outcome: result.ok ? 'OK' : signal?.aborted ? 'CLIENT_CLOSED_REQUEST' : result.error.code,
+        result: result.ok ? result.data : null,
+      }),
+    );
+  }
   return result;
 });
 /** A call that counts against the caller's request rate (streams count in eventStream). */

@@ -1,16 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { startGateway } from '@tokenflow/server/test-utils';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MISSING_MODEL, REASONING_MODEL, resultsDir, type Stack, startStack } from './stack.ts';
+import { BrowserPages, screenshot } from './browser-pages.ts';
+import { MISSING_MODEL, REASONING_MODEL, type Stack, startStack } from './stack.ts';
 
 const PHONE = { width: 360, height: 780 };
 const DESKTOP = { width: 1280, height: 900 };
 
 let stack: Stack;
-let context: BrowserContext | null = null;
-let pageErrors: string[] = [];
+const pages = new BrowserPages(() => stack.browser);
 
 beforeAll(async () => {
   stack = await startStack();
@@ -21,28 +20,8 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  await context?.close();
-  context = null;
+  await pages.close();
 });
-
-async function open(viewport: { width: number; height: number }, url = stack.gateway.url): Promise<Page> {
-  context = await stack.browser.newContext({ viewport });
-  const page = await context.newPage();
-  pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  // CSP violations and failed loads show up as console errors.
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
-  await page.goto(`${url}/`);
-  return page;
-}
-
-async function screenshot(page: Page, name: string) {
-  const path = join(resultsDir, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  console.log(`screenshot: ${path}`);
-}
 
 const answerLength = (page: Page, panel: string) =>
   page
@@ -64,7 +43,7 @@ async function expectGrowing(page: Page, panel: string, times: number) {
 
 describe('the playground, in Chromium against the real gateway, ML service and a replayed provider', () => {
   it('streams a routed answer token by token on a phone-width screen, and Stop aborts the upstream request', async () => {
-    const page = await open(PHONE);
+    const page = await pages.open(PHONE, stack.gateway.url);
     const panel = '#panel-select';
     const badge = page.locator('.connection-badge');
     await expect.poll(() => badge.textContent()).toContain('Idle');
@@ -103,11 +82,11 @@ describe('the playground, in Chromium against the real gateway, ML service and a
     await page.waitForTimeout(500);
     expect(await answerLength(page, panel)).toBe(stoppedAt);
     await screenshot(page, 'playground-phone-stopped');
-    expect(pageErrors).toEqual([]);
+    expect(pages.errors).toEqual([]);
   });
 
   it('compresses the prompt, routes it and streams to the end on a desktop screen, with usage and savings', async () => {
-    const page = await open(DESKTOP);
+    const page = await pages.open(DESKTOP, stack.gateway.url);
     const panel = '#panel-select';
     await page
       .locator(panel)
@@ -137,13 +116,15 @@ describe('the playground, in Chromium against the real gateway, ML service and a
     expect(await answer.locator('li strong').count()).toBeGreaterThan(0);
     expect(await answer.textContent()).not.toMatch(/\*\*|###/);
     await screenshot(page, 'playground-desktop-done');
-    expect(pageErrors).toEqual([]);
+    expect(pages.errors).toEqual([]);
   }, 90_000);
 
   it('moves between tabs with the arrow keys and shows the dropped words of a compression struck through', async () => {
-    const page = await open(PHONE);
+    const page = await pages.open(PHONE, stack.gateway.url);
     await page.getByRole('tab', { name: 'Route & answer' }).focus();
     await page.keyboard.press('ArrowLeft'); // wraps around to the last tab
+    expect(await page.getByRole('tab', { name: 'Usage' }).getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('ArrowLeft');
     expect(await page.getByRole('tab', { name: 'Compress' }).getAttribute('aria-selected')).toBe('true');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Compress');
 
@@ -156,11 +137,11 @@ describe('the playground, in Chromium against the real gateway, ML service and a
     expect(struck).toBe('line-through');
     expect(await page.locator('#panel-compress').textContent()).toMatch(/\d+ tokens → \d+ tokens/);
     await screenshot(page, 'playground-phone-compress');
-    expect(pageErrors).toEqual([]);
+    expect(pages.errors).toEqual([]);
   });
 
   it("lists the catalog's models for generate, shows a 404 as NOT_FOUND, and shows reasoning in its own panel", async () => {
-    const page = await open(DESKTOP);
+    const page = await pages.open(DESKTOP, stack.gateway.url);
     const panel = page.locator('#panel-generate');
     await page.getByRole('tab', { name: 'Generate' }).click();
 
@@ -190,7 +171,7 @@ describe('the playground, in Chromium against the real gateway, ML service and a
     expect((await reasoning.locator('.reasoning-text').textContent())?.length).toBeGreaterThan(0);
     await screenshot(page, 'playground-desktop-reasoning');
     // The 404 was logged by the browser as a failed subscription, not a page error.
-    expect(pageErrors.filter((e) => !e.includes('NOT_FOUND'))).toEqual([]);
+    expect(pages.errors.filter((e) => !e.includes('NOT_FOUND'))).toEqual([]);
   });
 
   it('asks for an API key when the gateway requires one, and uses it over HTTP and the WebSocket once given', async () => {
@@ -198,7 +179,7 @@ describe('the playground, in Chromium against the real gateway, ML service and a
     const hash = createHash('sha256').update(key).digest('hex');
     const gateway = await startGateway({ ...stack.gatewayEnv, TOKENFLOW_API_KEYS: `web:sha256:${hash}` });
     try {
-      const page = await open(DESKTOP, gateway.url);
+      const page = await pages.open(DESKTOP, gateway.url);
       await page.getByRole('tab', { name: 'Compress' }).click();
       const panel = page.locator('#panel-compress');
       await panel.getByRole('button', { name: 'Compress' }).click();
@@ -223,10 +204,9 @@ describe('the playground, in Chromium against the real gateway, ML service and a
       await generate.getByRole('button', { name: 'Run' }).click();
       await expect.poll(() => generate.locator('.stream-status').textContent(), { timeout: 15_000 }).toMatch(/^Done/);
       // The refused compress call is the one expected console error (a 401 response).
-      expect(pageErrors.filter((e) => !e.includes('401'))).toEqual([]);
+      expect(pages.errors.filter((e) => !e.includes('401'))).toEqual([]);
     } finally {
-      await context?.close();
-      context = null;
+      await pages.close();
       await gateway.close();
     }
   });

@@ -7,6 +7,7 @@ import { ConnectionBadge } from './components/ConnectionBadge.tsx';
 import { GenerateTab } from './components/GenerateTab.tsx';
 import { SelectModelTab } from './components/SelectModelTab.tsx';
 import { Tabs } from './components/Tabs.tsx';
+import { UsageTab } from './components/usage/UsageTab.tsx';
 import { type Connection, ConnectionContext, connect, useConnection } from './connection.ts';
 import { useConnectionState } from './use-connection-state.ts';
 
@@ -14,6 +15,7 @@ const TABS = [
   { id: 'select', label: 'Route & answer', panel: <SelectModelTab /> },
   { id: 'generate', label: 'Generate', panel: <GenerateTab /> },
   { id: 'compress', label: 'Compress', panel: <CompressTab /> },
+  { id: 'usage', label: 'Usage', panel: (selected: boolean) => <UsageTab active={selected} /> },
 ];
 
 export function App() {

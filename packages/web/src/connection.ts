@@ -9,12 +9,14 @@ export interface Connection {
   client: TokenFlowClient;
   /** Query and mutation options: `useQuery(trpc.modelRankings.queryOptions())`. */
   trpc: TRPCOptionsProxy<AppRouter>;
+  /** For plain fetches the client does not make (the usage CSV), as a bearer token. */
+  apiKey: string | null;
 }
 
 /** Connects to `origin` (the page's own, which serves the gateway's /trpc), with the API key if one is set. */
 export function connect(origin: string, apiKey: string | null, queryClient: QueryClient): Connection {
   const client = createTokenFlowClient({ url: origin, ...(apiKey ? { apiKey } : {}) });
-  return { client, trpc: createTRPCOptionsProxy<AppRouter>({ client: client.trpc, queryClient }) };
+  return { client, trpc: createTRPCOptionsProxy<AppRouter>({ client: client.trpc, queryClient }), apiKey };
 }
 
 export const ConnectionContext = createContext<Connection | null>(null);

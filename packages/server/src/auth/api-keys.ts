@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { type Budgets, budgetsSchema } from '../budgets/budget-schema.ts';
 import { keyLimitsSchema } from '../limits/index.ts';
 
 /** What one API key may do: the rate limits plus how many WebSockets it may hold open. */
@@ -13,15 +14,18 @@ export const apiKeyEntrySchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64'),
   hash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" and 64 lowercase hex digits'),
   limits: apiKeyLimitsSchema.optional(),
+  /** What the key may spend (checked before routing); over the BUDGET_* defaults. */
+  budgets: budgetsSchema.optional(),
 });
 
 export type ApiKeyLimits = z.infer<typeof apiKeyLimitsSchema>;
 export type ApiKeyEntry = z.infer<typeof apiKeyEntrySchema>;
 
-/** Who is calling: the key's name and the limits that apply to it. */
+/** Who is calling: the key's name, the limits that apply to it and its own budgets. */
 export interface Principal {
   name: string;
   limits: ApiKeyLimits;
+  budgets?: Budgets | undefined;
 }
 
 const KEY_PREFIX = 'tf_';
@@ -106,7 +110,7 @@ export class KeyRing {
   constructor(entries: ApiKeyEntry[], defaults: ApiKeyLimits) {
     this.hashes = entries.map((entry) => ({
       digest: Buffer.from(entry.hash.slice('sha256:'.length), 'hex'),
-      principal: { name: entry.name, limits: { ...defaults, ...entry.limits } },
+      principal: { name: entry.name, limits: { ...defaults, ...entry.limits }, budgets: entry.budgets },
     }));
   }
 

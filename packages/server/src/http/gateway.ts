@@ -57,15 +57,19 @@ export function createGateway(config: Config, logger: Logger): Gateway {
 
   return {
     lifecycle,
+    // The request log's database is connected and migrated first: a gateway that cannot log refuses to start.
     listen: () =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        // Node's default accept queue (511) resets connections in a burst of new clients.
-        server.listen({ port: config.PORT, host: config.HOST, backlog: 4096 }, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      }),
+      services.ledger.open().then(
+        () =>
+          new Promise<AddressInfo>((resolve, reject) => {
+            server.once('error', reject);
+            // Node's default accept queue (511) resets connections in a burst of new clients.
+            server.listen({ port: config.PORT, host: config.HOST, backlog: 4096 }, () => {
+              server.off('error', reject);
+              resolve(server.address() as AddressInfo);
+            });
+          }),
+      ),
 
     close() {
       closing ??= shutDown();

@@ -1,8 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { toCsvLines } from '../ledger/csv.ts';
+import { usageExportSchema, usageQuerySchema } from '../ledger/usage-query.ts';
 import { causeDetails } from '../limits/refusal.ts';
 import { classifyInputSchema, compressInputSchema } from '../ml/schemas.ts';
+import { usageRows } from '../router/usage.ts';
 import { publicMessage } from '../trpc.ts';
 import { snakeCase, toCamelKeys, toSnakeKeys } from '../wire/case.ts';
 import { type HttpContext, type ProcedureCaller, plainEvents, procedureCaller } from './call-procedure.ts';
@@ -40,6 +43,30 @@ function camelInput(body: Body, known: string[]): Body {
 const snakeFields = (schema: { shape: object }) => Object.keys(schema.shape).map(snakeCase);
 const COMPRESS_FIELDS = snakeFields(compressInputSchema);
 const CLASSIFY_FIELDS = snakeFields(classifyInputSchema);
+const USAGE_FIELDS = snakeFields(usageQuerySchema);
+const EXPORT_FIELDS = snakeFields(usageExportSchema);
+
+/**
+ * A GET's query string as an input: `?from=...&group_by=day,model` is
+ * `{ from, groupBy: ['day', 'model'] }`. A parameter sent twice is refused
+ * rather than one of them silently kept.
+ */
+function queryInput(url: string | undefined, known: string[], lists: string[] = []): Body {
+  const params = new URL(url ?? '/', 'http://gateway').searchParams;
+  const body: Body = {};
+  for (const name of new Set(params.keys())) {
+    const values = params.getAll(name);
+    if (values.length > 1) {
+      throw new TRPCError({
+        code: 'BAD_REQUEST',
+        message: `Invalid input: "${name}" is given ${values.length} times.`,
+      });
+    }
+    const value = values[0] ?? '';
+    body[name] = lists.includes(name) ? value.split(',').filter(Boolean) : value;
+  }
+  return camelInput(body, known);
+}
 
 /** The REST API's snake_case JSON routes: the procedures' inputs and results, renamed. */
 const jsonRoutes: Record<string, (caller: ProcedureCaller, body: Body) => Promise<unknown>> = {
@@ -48,7 +75,7 @@ const jsonRoutes: Record<string, (caller: ProcedureCaller, body: Body) => Promis
   'POST /api/classify': async (caller, body) =>
     toSnakeKeys(await caller.classify(camelInput(body, CLASSIFY_FIELDS) as Input<'classify'>)),
   'GET /api/model-rankings': (caller) => caller.modelRankings(),
-  'GET /api/usage': (caller) => caller.usage(),
+  'GET /api/usage': (caller, query) => caller.usage(query as Input<'usage'>),
 };
 
 /** The streams take the procedures' camelCase input as it is. */
@@ -78,11 +105,17 @@ function toSse(event: SseEvent): [string, unknown] {
 }
 
 async function stream(res: ServerResponse, events: AsyncIterable<SseEvent>, slowConsumerTimeoutMs: number) {
+  const iterator = events[Symbol.asyncIterator]();
+  // Nothing is sent before the first event: a refusal (a rate limit, a budget) is answered with its status.
+  const first = await iterator.next();
   const send = eventStreamResponse(res, slowConsumerTimeoutMs);
   try {
-    for await (const event of events) await send(...toSse(event));
+    for (let item = first; !item.done; item = await iterator.next()) await send(...toSse(item.value));
   } catch (error) {
     await send('error', errorBody(error).body);
+  } finally {
+    // Ends the procedure (and its upstream call) if the client left before the end.
+    await iterator.return?.(undefined);
   }
   res.end();
 }
@@ -99,13 +132,19 @@ export async function handleRest(
   ctx: HttpContext,
 ): Promise<boolean> {
   const key = `${req.method} ${path}`;
+  if (key === 'GET /api/usage.csv') return csvExport(req, res, ctx);
   const jsonRoute = jsonRoutes[key];
   const streamRoute = streamRoutes[key];
   if (!jsonRoute && !streamRoute) return false;
 
   const caller = procedureCaller(ctx, res);
   try {
-    const body = req.method === 'POST' ? await readJson(req, ctx.config.HTTP_MAX_BODY_BYTES) : {};
+    const body =
+      req.method === 'POST'
+        ? await readJson(req, ctx.config.HTTP_MAX_BODY_BYTES)
+        : key === 'GET /api/usage'
+          ? queryInput(req.url, USAGE_FIELDS, ['group_by'])
+          : {};
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new TRPCError({ code: 'BAD_REQUEST', message: 'The body must be a JSON object.' });
     }
@@ -122,6 +161,38 @@ export async function handleRest(
     }
     if (!res.headersSent) sendJson(res, status, body);
     else res.end();
+  }
+  return true;
+}
+
+/**
+ * GET /api/usage.csv: the calling key's request rows, filtered like
+ * GET /api/usage, one CSV line each, written as the database pages them in
+ * (and paused while the client is behind), never all held at once.
+ */
+async function csvExport(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): Promise<boolean> {
+  try {
+    const rows = usageRows(ctx, queryInput(req.url, EXPORT_FIELDS));
+    const lines = toCsvLines(rows)[Symbol.asyncIterator]();
+    // The first line is read before the headers go out, so a database error is still answered as an error.
+    const first = await lines.next();
+    res.writeHead(200, {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="tokenflow-usage-${ctx.principal.name}.csv"`,
+      'cache-control': 'no-store',
+    });
+    for (let line = first; !line.done; line = await lines.next()) {
+      if (res.destroyed) {
+        await lines.return?.(undefined);
+        break;
+      }
+      if (!res.write(line.value)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+    }
+    res.end();
+  } catch (error) {
+    const { status, body } = errorBody(error);
+    if (!res.headersSent) sendJson(res, status, body);
+    else res.destroy();
   }
   return true;
 }

@@ -41,13 +41,20 @@ export function createRoutes({ config, services, auth, trpc, webDir }: RouteDeps
    * surface's own error shape.
    */
   const adapter =
-    (handle: AdapterHandler, refuse: (res: ServerResponse, error: TRPCError) => void): Handler =>
+    (
+      surface: 'rest' | 'v1',
+      handle: AdapterHandler,
+      refuse: (res: ServerResponse, error: TRPCError) => void,
+    ): Handler =>
     (req, res, path) => {
       const principal = auth.guard(req, res, (error) => refuse(res, error));
       if (!principal) return;
-      void handle(req, res, path, { ...services, connection: null, inProcess: true, principal }).then((handled) => {
-        if (!handled) refuse(res, new TRPCError({ code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` }));
-      });
+      void handle(req, res, path, { ...services, connection: null, inProcess: true, principal, surface }).then(
+        (handled) => {
+          if (!handled)
+            refuse(res, new TRPCError({ code: 'NOT_FOUND', message: `No route for ${req.method} ${path}.` }));
+        },
+      );
     };
 
   const exact = new Map<string, Handler>([
@@ -71,14 +78,14 @@ export function createRoutes({ config, services, auth, trpc, webDir }: RouteDeps
     [`${TRPC_PATH}/`, (req, res) => trpc(req, res)],
     [
       '/api/',
-      adapter(handleRest, (res, error) =>
+      adapter('rest', handleRest, (res, error) =>
         error.code === 'UNAUTHORIZED'
           ? unauthorized(res, { upstream: null })(error)
           : sendJson(res, 404, { code: error.code, message: error.message }),
       ),
     ],
     // OpenAI's API for OpenAI SDKs: the same keys, errors in OpenAI's shape.
-    ['/v1/', adapter(handleOpenAi, sendOpenAiError)],
+    ['/v1/', adapter('v1', handleOpenAi, sendOpenAiError)],
   ];
 
   const fallback: Handler = (req, res, path) => {

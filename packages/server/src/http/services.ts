@@ -1,7 +1,10 @@
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { UsageLedger } from '../accounting/usage-ledger.ts';
 import { KeyRing } from '../auth/api-keys.ts';
+import { BudgetGuard } from '../budgets/budget-guard.ts';
+import { BudgetStore } from '../budgets/budget-store.ts';
 import type { Config } from '../config.ts';
+import { LedgerService } from '../ledger/ledger-service.ts';
 import type { Lifecycle } from '../lifecycle.ts';
 import { createRateLimiter } from '../limits/index.ts';
 import { createGatewayMetrics } from '../metrics/index.ts';
@@ -13,7 +16,7 @@ import { startTracing } from '../telemetry/tracing.ts';
 import type { GatewayContext } from '../trpc.ts';
 
 /** What every call shares, whoever makes it: the context without the caller. */
-export type Services = Omit<GatewayContext, 'connection' | 'inProcess' | 'principal'>;
+export type Services = Omit<GatewayContext, 'connection' | 'inProcess' | 'principal' | 'surface'>;
 
 /** Warns about catalog categories no classification can produce (they are reached only by name). */
 function warnUnreachableCategories(config: Config, catalog: Services['catalog'], logger: Logger) {
@@ -48,6 +51,34 @@ export function composeServices(config: Config, logger: Logger, lifecycle: Lifec
     maxConnections: config.MAX_CONNECTIONS_PER_KEY,
   });
   if (!keys.enabled) logger.warn({ host: config.HOST }, 'auth is off: no API key is configured (TOKENFLOW_API_KEYS)');
+  const ledger = new LedgerService(
+    config.LEDGER === 'off'
+      ? null
+      : {
+          databaseUrl: config.DATABASE_URL,
+          dataDir: resolve(config.TOKENFLOW_DATA_DIR),
+          maxBufferedRows: config.LEDGER_BUFFER_ROWS,
+          flushMs: config.LEDGER_FLUSH_MS,
+          logger: logger.child({ component: 'ledger' }),
+          onDrop: (rows) => metrics.ledgerRowsDropped(rows),
+        },
+  );
+  const budgets = ledger.enabled
+    ? new BudgetGuard({
+        // The store reads the database only once the ledger is open (before the gateway listens).
+        store: new BudgetStore(() => ledger.db),
+        defaults: {
+          usdPerDay: config.BUDGET_USD_PER_DAY,
+          usdPerMonth: config.BUDGET_USD_PER_MONTH,
+          tokensPerDay: config.BUDGET_TOKENS_PER_DAY,
+        },
+        logger: logger.child({ component: 'budgets' }),
+        alerts: {
+          crossed: (key, budget, threshold) => metrics.budgetAlert(key, budget, threshold),
+          refused: (key, budget) => metrics.budgetRefused(key, budget),
+        },
+      })
+    : null;
   const services: Services = {
     config,
     registry: createProviderRegistry(config),
@@ -57,10 +88,12 @@ export function composeServices(config: Config, logger: Logger, lifecycle: Lifec
     lifecycle,
     logger,
     limiter: createRateLimiter({ redisUrl: config.REDIS_URL, logger }),
-    ledger: new UsageLedger(),
+    ledger,
+    budgets,
   };
   const stop = async () => {
     await services.limiter.close();
+    await ledger.close(config.SHUTDOWN_GRACE_MS);
     await stopTracing();
   };
   return { services, keys, stop };

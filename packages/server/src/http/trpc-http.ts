@@ -31,7 +31,7 @@ export function createTrpcHttpHandler(config: Config, services: Services, auth: 
       const principal = auth.ofRequest(req);
       const { bodyRefused } = req as ReadRequest;
       if (bodyRefused) throw bodyRefused;
-      return { ...services, connection: null, inProcess: false, principal };
+      return { ...services, connection: null, inProcess: false, principal, surface: 'http' };
     },
     basePath: `${TRPC_PATH}/`,
     maxBodySize: config.HTTP_MAX_BODY_BYTES,

@@ -59,6 +59,7 @@ export function attachWebSocketServer(
           ...services,
           connection: res,
           inProcess: false,
+          surface: 'ws',
           principal: auth.ofSocket(req, info.connectionParams, res),
           clientBehind: behindOf(res),
         };

@@ -94,6 +94,23 @@ export function createGatewayMetrics(options: MetricsOptions = {}) {
     labelNames: ['key', 'limit'],
     registers,
   });
+  const budgetAlerts = new Counter({
+    name: 'tokenflow_budget_alerts_total',
+    help: 'Keys whose spending crossed 80% or 100% of a budget (once per key, budget, period and threshold).',
+    labelNames: ['key', 'budget', 'threshold'],
+    registers,
+  });
+  const budgetRefusals = new Counter({
+    name: 'tokenflow_budget_refusals_total',
+    help: 'Streams refused because they could not fit a budget of their key.',
+    labelNames: ['key', 'budget'],
+    registers,
+  });
+  const ledgerDropped = new Counter({
+    name: 'tokenflow_ledger_rows_dropped_total',
+    help: 'Request-log rows dropped because the buffer was full while the database was slow or down.',
+    registers,
+  });
   const mlDuration = new Histogram({
     name: 'tokenflow_ml_request_duration_seconds',
     help: 'Calls to the ML service by endpoint and outcome ("ok" or the tRPC error code).',
@@ -145,6 +162,18 @@ export function createGatewayMetrics(options: MetricsOptions = {}) {
 
     rateLimited(key: string, limit: RejectedLimit) {
       rejections.inc({ key, limit });
+    },
+
+    budgetAlert(key: string, budget: string, threshold: number) {
+      budgetAlerts.inc({ key, budget, threshold: String(threshold) });
+    },
+
+    budgetRefused(key: string, budget: string) {
+      budgetRefusals.inc({ key, budget });
+    },
+
+    ledgerRowsDropped(rows: number) {
+      ledgerDropped.inc(rows);
     },
 
     mlRequest(endpoint: string, outcome: string, seconds: number) {

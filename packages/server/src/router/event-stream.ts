@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { TRPCError, type TrackedEnvelope, tracked } from '@trpc/server';
-import type { EndUsage, Savings } from '../generation/events.ts';
+import type { Reservation } from '../budgets/budget-guard.ts';
+import type { WorstCase } from '../budgets/worst-case.ts';
+import type { ObservedEvent } from '../ledger/stream-record.ts';
+import { StreamRecord } from '../ledger/stream-record.ts';
 import { retryLater } from '../limits/refusal.ts';
 import type { Coalesce, StreamTimeouts } from '../providers/chat-stream.ts';
+import { priceOf } from '../routing/catalog.ts';
 import { endSpan, SpanKind, startSpan, withSpanActive } from '../telemetry/tracing.ts';
 import { admit, type GatewayContext } from '../trpc.ts';
 import { waitForReader } from './backpressure.ts';
@@ -14,18 +18,16 @@ export interface StreamScope {
   coalesce?: Coalesce | undefined;
 }
 
-type StreamEvent = {
-  type: string;
-  provider?: string;
-  model?: string;
-  usage?: EndUsage | null;
-  savings?: Savings | null;
-};
+type StreamEvent = ObservedEvent;
+
+const NOTHING: WorstCase = { promptTokens: 0, tokens: 0, usd: 0 };
 
 /**
  * What every streaming procedure does around its events: refuse resumption and
- * new work while draining, enforce the caller's limits, count the stream for
- * graceful shutdown, and log how the stream went.
+ * new work while draining, enforce the caller's limits and budgets (holding
+ * `estimate`, the request's worst-case cost), count the stream for graceful
+ * shutdown, log how the stream went, and write its ledger row when it ends,
+ * whichever way it ends.
  *
  * For tRPC's transports it also does their part: each event gets a tracked
  * id (a client that resubscribes over a WebSocket or tRPC's HTTP SSE sends
@@ -36,8 +38,13 @@ type StreamEvent = {
  * `plainEvents` in http/call-procedure.ts is the other side.
  */
 export async function* eventStream<E extends StreamEvent>(
-  procedure: string,
-  opts: { ctx: GatewayContext; signal: AbortSignal | undefined; lastEventId: string | null | undefined },
+  procedure: 'generate' | 'selectModel',
+  opts: {
+    ctx: GatewayContext;
+    signal: AbortSignal | undefined;
+    lastEventId: string | null | undefined;
+    estimate?: (() => WorstCase) | undefined;
+  },
   run: (scope: StreamScope) => AsyncIterable<E>,
 ): AsyncGenerator<TrackedEnvelope<E>> {
   const { ctx } = opts;
@@ -91,18 +98,26 @@ export async function* eventStream<E extends StreamEvent>(
   const started = performance.now();
   let events = 0;
   let release = async () => {};
+  let estimate = NOTHING;
+  let reservation: Reservation | null = null;
+  const record = new StreamRecord(
+    { id: requestId, key: principal.name, procedure, surface: ctx.surface, ts: Date.now() },
+    () => estimate.promptTokens,
+    (ref) => priceOf(ctx.catalog, ref),
+  );
   try {
     release = await admit(ctx, true);
+    estimate = opts.estimate?.() ?? NOTHING;
+    if (ctx.budgets) reservation = await ctx.budgets.reserve(principal.name, principal.budgets, estimate);
     const scope = { requestId, signal, timeouts, coalesce: ctx.clientBehind };
     for await (const event of withSpanActive(span, run(scope))) {
       meter.event(event);
+      record.observe(event);
       if (event.type === 'metadata' || event.type === 'fallback') {
         log.info({ event: event as object }, `${procedure} ${event.type}`);
         const chosen = event.type === 'fallback' ? (event as { to?: { provider: string; model: string } }).to : event;
         span.setAttributes({ 'tokenflow.provider': chosen?.provider ?? '', 'tokenflow.model': chosen?.model ?? '' });
       }
-      // The end event names the model that answered and carries its usage, cost and savings.
-      if (event.type === 'end') ctx.ledger.record(principal.name, event);
       if (event.type === 'end' && event.usage && principal.limits.tokensPerMinute !== undefined) {
         await ctx.limiter.recordTokens(principal.name, event.usage.totalTokens).catch(() => undefined);
       }
@@ -124,6 +139,11 @@ export async function* eventStream<E extends StreamEvent>(
     failure = error;
     throw error;
   } finally {
+    const code = failure instanceof TRPCError ? failure.code : failure ? 'INTERNAL_SERVER_ERROR' : 'OK';
+    // A caller that leaves before the end (an unsubscribe, a closed socket) cut the stream.
+    const outcome = signal.aborted || (!failure && !record.ended) ? 'CLIENT_CLOSED_REQUEST' : code;
+    ctx.ledger.record(record.row(outcome));
+    reservation?.settle(record.spent());
     endSpan(span, failure);
     meter.settle(signal.aborted);
     ctx.lifecycle.streamEnded(connection);

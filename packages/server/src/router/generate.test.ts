@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedFrom, type ReplayUpstream, startReplayUpstream } from '../../test-utils/index.ts';
-import { UsageLedger } from '../accounting/usage-ledger.ts';
 import { ANONYMOUS } from '../auth/credentials.ts';
 import { loadConfig } from '../config.ts';
 import type { GenerateEvent } from '../generation/events.ts';
+import { LedgerService } from '../ledger/ledger-service.ts';
 import { Lifecycle } from '../lifecycle.ts';
 import { createRateLimiter } from '../limits/index.ts';
 import { createLogger } from '../logger.ts';
@@ -35,7 +35,10 @@ beforeAll(async () => {
     lifecycle,
     logger: createLogger('silent'),
     limiter: createRateLimiter({}),
-    ledger: new UsageLedger(),
+    // No request log here: the ledger's own tests and the gateway's cover it.
+    ledger: new LedgerService(null),
+    budgets: null,
+    surface: 'http' as const,
     metrics: createGatewayMetrics(),
     connection: null,
     inProcess: false,

@@ -1,20 +1,35 @@
+import { estimateTokens, promptChars, routablePrices, worstCase } from '../budgets/worst-case.ts';
 import { selectModelInputSchema } from '../generation/input.ts';
 import { runSelectModel } from '../generation/select-model.ts';
 import { publicProcedure } from '../trpc.ts';
 import { eventStream } from './event-stream.ts';
 
 export const selectModel = publicProcedure.input(selectModelInputSchema).subscription(({ input, ctx, signal }) =>
-  eventStream('selectModel', { ctx, signal, lastEventId: input.lastEventId }, (scope) =>
-    runSelectModel(input, {
-      registry: ctx.registry,
-      ml: ctx.ml,
-      catalog: ctx.catalog,
-      policy: {
-        confidenceThreshold: ctx.config.ROUTING_CONFIDENCE_THRESHOLD,
-        defaultMaxTokens: ctx.config.ROUTING_DEFAULT_MAX_TOKENS,
-      },
-      classifyTimeoutMs: ctx.config.ROUTING_CLASSIFY_TIMEOUT_MS,
-      ...scope,
-    }),
+  eventStream(
+    'selectModel',
+    {
+      ctx,
+      signal,
+      lastEventId: input.lastEventId,
+      // Checked before routing, so at the dearest model routing may pick for this request.
+      estimate: () =>
+        worstCase(
+          estimateTokens(promptChars(input)),
+          input.maxTokens ?? ctx.config.ROUTING_DEFAULT_MAX_TOKENS,
+          routablePrices(ctx.catalog, input),
+        ),
+    },
+    (scope) =>
+      runSelectModel(input, {
+        registry: ctx.registry,
+        ml: ctx.ml,
+        catalog: ctx.catalog,
+        policy: {
+          confidenceThreshold: ctx.config.ROUTING_CONFIDENCE_THRESHOLD,
+          defaultMaxTokens: ctx.config.ROUTING_DEFAULT_MAX_TOKENS,
+        },
+        classifyTimeoutMs: ctx.config.ROUTING_CLASSIFY_TIMEOUT_MS,
+        ...scope,
+      }),
   ),
 );

@@ -3,7 +3,8 @@ import { type KeyboardEvent, type ReactNode, useRef, useState } from 'react';
 export interface Tab {
   id: string;
   label: string;
-  panel: ReactNode;
+  /** A function when the panel needs to know whether it is shown (e.g. to fetch only then). */
+  panel: ReactNode | ((selected: boolean) => ReactNode);
 }
 
 /**
@@ -71,7 +72,7 @@ export function Tabs({ tabs, label }: { tabs: Tab[]; label: string }) {
           hidden={tab.id !== selected}
           className="tabpanel"
         >
-          {tab.panel}
+          {typeof tab.panel === 'function' ? tab.panel(tab.id === selected) : tab.panel}
         </div>
       ))}
     </div>

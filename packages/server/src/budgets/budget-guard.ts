@@ -1,0 +1,197 @@
+import { TRPCError } from '@trpc/server';
+import type { Logger } from 'pino';
+import type { BudgetStatus } from '../ledger/usage-query.ts';
+import { retryLater } from '../limits/refusal.ts';
+import { type BudgetName, type Budgets, hasBudgets } from './budget-schema.ts';
+import type { Amount, BudgetStore, Shortfall, Spend } from './budget-store.ts';
+import { type Periods, periodsAt } from './periods.ts';
+
+/** A request's hold on its key's budgets; `settle` turns it into what the request spent. */
+export interface Reservation {
+  settle(spent: Amount): void;
+}
+
+/** Where the guard reports (the gateway's metrics). */
+export interface BudgetAlerts {
+  /** Called once per key, budget and period when spending crosses 80% and again at 100%. */
+  crossed(key: string, budget: BudgetName, threshold: 0.8 | 1): void;
+  /** A request was refused because it could not fit this budget. */
+  refused(key: string, budget: BudgetName): void;
+}
+
+const THRESHOLDS = [0.8, 1] as const;
+
+const usd = (value: number) => `$${value.toFixed(value < 1 ? 6 : 2)}`;
+const amountOf = (budget: BudgetName, value: number) =>
+  budget === 'tokensPerDay' ? `${Math.ceil(value)} tokens` : usd(value);
+const periodOf = (budget: BudgetName) => (budget === 'usdPerMonth' ? 'month' : 'day');
+
+/**
+ * Per-key budgets, checked before a request is routed: the request holds its
+ * worst-case cost (BudgetStore.hold) and gives back what it did not spend
+ * when it ends. A key without budgets never touches the database here.
+ *
+ * The store is the ledger's database: keep several instances on one
+ * PostgreSQL (DATABASE_URL) and they share one set of counters. When it is
+ * unreachable, a key with budgets is refused (SERVICE_UNAVAILABLE), as the
+ * rate limiter fails closed: without its counters the gateway cannot tell
+ * whether the key is over.
+ */
+export class BudgetGuard {
+  private readonly defaults: Budgets;
+
+  constructor(
+    private readonly options: {
+      store: BudgetStore;
+      defaults: Budgets;
+      logger: Logger;
+      alerts: BudgetAlerts;
+      now?: () => number;
+    },
+  ) {
+    this.defaults = options.defaults;
+  }
+
+  /** The key's budgets: the key file's, over the gateway's defaults. */
+  budgetsOf(own: Budgets | undefined): Budgets {
+    return { ...this.defaults, ...own };
+  }
+
+  /**
+   * Holds `worstCase` against the key's budgets, or throws: PRECONDITION_FAILED
+   * when it is more than a whole budget (it can never fit), TOO_MANY_REQUESTS
+   * with the time until the budget resets when it does not fit today.
+   */
+  async reserve(key: string, own: Budgets | undefined, worstCase: Amount): Promise<Reservation | null> {
+    const budgets = this.budgetsOf(own);
+    if (!hasBudgets(budgets)) return null;
+    const now = this.now();
+    const periods = periodsAt(now);
+    for (const budget of ['usdPerDay', 'usdPerMonth', 'tokensPerDay'] as const) {
+      const limit = budgets[budget];
+      const needed = budget === 'tokensPerDay' ? worstCase.tokens : worstCase.usd;
+      if (limit !== undefined && needed > limit) {
+        this.options.alerts.refused(key, budget);
+        throw new TRPCError({
+          code: 'PRECONDITION_FAILED',
+          message: `This request may use up to ${amountOf(budget, needed)}, more than the whole ${budget} budget of key "${key}" (${amountOf(budget, limit)}); lower maxTokens or shorten the prompt.`,
+        });
+      }
+    }
+    let shortfall: Shortfall | null;
+    try {
+      shortfall = await this.options.store.hold(key, budgets, periods, worstCase);
+    } catch (error) {
+      this.options.logger.error({ key, err: (error as Error).message }, 'the budget store is unreachable');
+      throw new TRPCError({
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'The budget store (the ledger database) is not reachable; retry shortly.',
+        cause: retryLater(1000),
+      });
+    }
+    if (shortfall) {
+      this.options.alerts.refused(key, shortfall.budget);
+      throw this.exhausted(key, shortfall, worstCase, periods, now);
+    }
+    return { settle: (spent) => this.settle(key, budgets, periods, worstCase, spent) };
+  }
+
+  /** The key's budgets with what is spent and held now, for the usage report. */
+  async status(key: string, own: Budgets | undefined): Promise<BudgetStatus[]> {
+    const budgets = this.budgetsOf(own);
+    if (!hasBudgets(budgets)) return [];
+    const periods = periodsAt(this.now());
+    const spend = await this.options.store.spend(key, periods);
+    return statuses(budgets, spend, periods);
+  }
+
+  private now() {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  private exhausted(key: string, shortfall: Shortfall, worstCase: Amount, periods: Periods, now: number) {
+    const { budget, limit, used, reserved } = shortfall;
+    const resetsAt = periodOf(budget) === 'day' ? periods.dayEndsAt : periods.monthEndsAt;
+    const needed = budget === 'tokensPerDay' ? worstCase.tokens : worstCase.usd;
+    return new TRPCError({
+      code: 'TOO_MANY_REQUESTS',
+      message:
+        `The ${budget} budget of key "${key}" (${amountOf(budget, limit)}) cannot take this request: ` +
+        `${amountOf(budget, used)} spent and ${amountOf(budget, reserved)} held by requests in flight, ` +
+        `and this one may use up to ${amountOf(budget, needed)}. It resets at ${new Date(resetsAt).toISOString()}.`,
+      cause: retryLater(resetsAt - now),
+    });
+  }
+
+  /**
+   * Off the stream: the caller has its answer. A failed settle is retried a
+   * few times; until it lands, the hold keeps counting against the budget
+   * (the safe side), and it is released by the period's end at the latest.
+   */
+  private settle(key: string, budgets: Budgets, periods: Periods, held: Amount, spent: Amount, attempt = 1) {
+    this.options.store.settle(key, periods, held, spent).then(
+      (changes) => {
+        this.alert(key, budgets, 'usdPerDay', changes.day.before.spentUsd, changes.day.after.spentUsd);
+        this.alert(key, budgets, 'tokensPerDay', changes.day.before.spentTokens, changes.day.after.spentTokens);
+        this.alert(key, budgets, 'usdPerMonth', changes.month.before.spentUsd, changes.month.after.spentUsd);
+      },
+      (error: Error) => {
+        if (attempt >= 6) {
+          this.options.logger.error({ key, err: error.message }, 'a budget hold could not be settled');
+          return;
+        }
+        setTimeout(() => this.settle(key, budgets, periods, held, spent, attempt + 1), 250 * 2 ** attempt).unref();
+      },
+    );
+  }
+
+  private alert(key: string, budgets: Budgets, budget: BudgetName, before: number, after: number) {
+    const limit = budgets[budget];
+    if (limit === undefined) return;
+    for (const threshold of THRESHOLDS) {
+      if (before < threshold * limit && after >= threshold * limit) {
+        this.options.alerts.crossed(key, budget, threshold);
+        this.options.logger.warn(
+          { key, budget, limit, spent: after },
+          `key "${key}" has spent ${Math.round(threshold * 100)}% of its ${budget} budget`,
+        );
+      }
+    }
+  }
+}
+
+function statuses(budgets: Budgets, spend: Record<'day' | 'month', Spend>, periods: Periods): BudgetStatus[] {
+  const out: BudgetStatus[] = [];
+  const at = (ms: number) => new Date(ms).toISOString();
+  if (budgets.usdPerDay !== undefined) {
+    const { spentUsd, reservedUsd } = spend.day;
+    out.push({
+      budget: 'usdPerDay',
+      limit: budgets.usdPerDay,
+      used: spentUsd,
+      reserved: reservedUsd,
+      resetsAt: at(periods.dayEndsAt),
+    });
+  }
+  if (budgets.usdPerMonth !== undefined) {
+    const { spentUsd, reservedUsd } = spend.month;
+    out.push({
+      budget: 'usdPerMonth',
+      limit: budgets.usdPerMonth,
+      used: spentUsd,
+      reserved: reservedUsd,
+      resetsAt: at(periods.monthEndsAt),
+    });
+  }
+  if (budgets.tokensPerDay !== undefined) {
+    const { spentTokens, reservedTokens } = spend.day;
+    out.push({
+      budget: 'tokensPerDay',
+      limit: budgets.tokensPerDay,
+      used: spentTokens,
+      reserved: reservedTokens,
+      resetsAt: at(periods.dayEndsAt),
+    });
+  }
+  return out;
+}
