@@ -131,6 +131,12 @@ describe('the usage query', () => {
     expect(twice).toMatchObject({ provider: 'groq', requests: 2 });
     expect(twice?.costUsd).toBeCloseTo(2 * expectedCost('groq-thinking-part-iter-0').costUsd, 12);
 
+    const carolBySurface = await carol.trpc.usage.query({ groupBy: ['surface', 'procedure'] });
+    expect(carolBySurface.groups.map((g) => `${g.surface} ${g.procedure} ${g.requests}`)).toEqual([
+      `ws generate ${carolRuns.length}`,
+    ]);
+    expect(carolUsage.latency.ttftMs?.p50).toBeGreaterThan(0);
+
     expect(daveUsage.key).toBe('dave');
     expectTotals(daveUsage, daveRuns);
     expect(daveUsage.byModel.map((row) => `${row.provider}/${row.model}`)).toEqual([

@@ -141,6 +141,7 @@ const GROUP_COLUMNS = {
   routing: ['routing'],
   procedure: ['procedure'],
   outcome: ['outcome'],
+  surface: ['surface'],
 } as const satisfies Record<UsageGroupBy, readonly string[]>;
 
 type GroupColumn = (typeof GROUP_COLUMNS)[UsageGroupBy][number];

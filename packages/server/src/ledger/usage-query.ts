@@ -5,7 +5,7 @@ const name = z.string().min(1).max(200);
 /** An ISO 8601 time with its offset, e.g. 2026-12-07T00:00:00Z. */
 const time = z.iso.datetime({ offset: true });
 
-export const USAGE_GROUPS = ['day', 'model', 'category', 'routing', 'procedure', 'outcome'] as const;
+export const USAGE_GROUPS = ['day', 'model', 'category', 'routing', 'procedure', 'outcome', 'surface'] as const;
 export type UsageGroupBy = (typeof USAGE_GROUPS)[number];
 
 /** The filters both the report and the CSV export take. */
@@ -89,6 +89,7 @@ export interface UsageGroup extends UsageTotals {
   routing?: string | null;
   procedure?: string;
   outcome?: string;
+  surface?: string;
 }
 
 export interface ModelUsage extends UsageTotals {
