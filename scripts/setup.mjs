@@ -2,9 +2,10 @@
 // Python 3.11 on the machine: a pinned pnpm, the workspace's node_modules and
 // the ML service's virtualenv. Every step is skipped when a stamp says its
 // inputs have not changed, so `npm start` and `npm test` stay fast afterwards.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { paint } from './lib/log-format.mjs';
@@ -37,6 +38,9 @@ function fingerprint(files) {
 }
 
 /** Runs `step` only when the inputs' fingerprint differs from the stamp's. */
+const upToDate = (stampFile, inputs) =>
+  existsSync(stampFile) && readFileSync(stampFile, 'utf8') === fingerprint(inputs);
+
 function stamped(stampFile, inputs, step) {
   const expected = fingerprint(inputs);
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === expected) return false;
@@ -78,11 +82,42 @@ function workspaceManifests() {
   ];
 }
 
-function ensureNodeModules() {
-  stamped(join(root, 'node_modules', '.tokenflow-stamp'), workspaceManifests(), () => {
-    log('installing node_modules (pnpm install --frozen-lockfile)');
-    run(pnpmBin, ['install', '--frozen-lockfile', '--reporter=append-only']);
-  });
+/**
+ * Runs a command while the (synchronous) setup goes on, and returns the
+ * function that waits for it: the shell writes the exit status to a file,
+ * which the wait polls for. Its output is shown when it fails.
+ */
+function inBackground(command, args) {
+  const dir = mkdtempSync(join(tmpdir(), 'tokenflow-setup-'));
+  const [output, status] = [join(dir, 'output'), join(dir, 'status')];
+  const script = `"$0" "$@" > "${output}" 2>&1; echo $? > "${status}.tmp" && mv "${status}.tmp" "${status}"`;
+  const child = spawn('sh', ['-c', script, command, ...args], { cwd: root, stdio: 'ignore' });
+  child.unref();
+  process.once('exit', () => child.kill());
+  return () => {
+    while (!existsSync(status)) sleepSync(200);
+    const code = Number(readFileSync(status, 'utf8'));
+    const shown = readFileSync(output, 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+    if (code !== 0) {
+      console.error(shown.split('\n').slice(-40).join('\n'));
+      throw new Error(`${command} ${args.join(' ')} exited with ${code}`);
+    }
+  };
+}
+
+/**
+ * The workspace's node_modules, installed beside the Python setup on a fresh
+ * checkout (better-sqlite3 compiles from source for about two minutes, the
+ * virtualenv takes about as long, and there are two cores). Returns the wait.
+ */
+function startNodeModules() {
+  const stampFile = join(root, 'node_modules', '.tokenflow-stamp');
+  const inputs = workspaceManifests();
+  if (upToDate(stampFile, inputs)) return () => {};
+  log('installing node_modules (pnpm install --frozen-lockfile), beside the Python setup');
+  const done = inBackground(pnpmBin, ['install', '--frozen-lockfile', '--reporter=append-only']);
+  return () => stamped(stampFile, inputs, done);
 }
 
 const isPython311 = (python) => {
@@ -308,18 +343,21 @@ function setupSteps({ tests = false, ray = false }) {
   const started = Date.now();
   checkNode();
   ensurePnpm();
-  ensureNodeModules();
+  const nodeModules = startNodeModules();
   ensureVenv();
+  if (tests || ray) ensureRay();
+  nodeModules();
   ensureTiktokenCache(tiktokenCacheDir, mlDir);
   ensureLocalModel();
   ensureWebBuild();
   ensureGatewayBuild();
-  if (tests || ray) ensureRay();
   if (tests) {
     ensureDebianPackage('redis-server', 'redis-server', 'the rate-limit tests share counters through a real Redis');
     // Debian keeps PostgreSQL's server binaries off PATH, in /usr/lib/postgresql/<version>/bin.
     ensureDebianPackage('postgres', 'postgresql', 'the request-log tests run a real PostgreSQL', () =>
-      existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/postgres`)) : onPath('postgres'),
+      existsSync('/usr/lib/postgresql')
+        ? readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/postgres`))
+        : onPath('postgres'),
     );
     // The web playground's browser tests drive Debian's chromium, never a downloaded browser.
     ensureDebianPackage('chromium', 'chromium', "the web playground's browser tests");
