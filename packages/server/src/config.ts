@@ -99,7 +99,7 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-const SECRET_NAMES = /KEY|TOKEN|SECRET|PASSWORD|REDIS_URL|DATABASE_URL/;
+const SECRET_NAMES = /KEY|_TOKEN$|SECRET|PASSWORD|REDIS_URL|DATABASE_URL/;
 
 /** 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach. */
 function isLoopback(host: string) {

@@ -24,7 +24,11 @@ try {
   console.error(error.message);
   process.exit(1);
 }
-const address = await gateway.listen();
+const address = await gateway.listen().catch((error: Error) => {
+  // The request log's database could not be opened or migrated (or the port is taken): say so, plainly.
+  console.error(`The gateway could not start: ${error.message}`);
+  process.exit(1);
+});
 const url = `http://${address.address}:${address.port}`;
 logger.info({ url, trpc: `${url}/trpc`, ws: `ws://${address.address}:${address.port}/trpc` }, 'gateway listening');
 if (

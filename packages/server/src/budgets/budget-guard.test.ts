@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,7 @@ function guardAt(startMs: number, defaults = {}) {
       crossed: (key, budget, threshold) => crossed.push(`${key} ${budget} ${threshold}`),
       refused: (_key, budget) => refused.push(budget),
     },
+    holdTtlMs: 600_000,
     now: () => clock.now,
   });
   return { guard, clock, crossed, refused };
@@ -46,12 +48,12 @@ describe('BudgetGuard', () => {
     const { guard, clock } = guardAt(Date.UTC(2026, 11, 7, 23, 0));
     const budgets = { usdPerDay: 1, usdPerMonth: 1.5 };
 
-    (await guard.reserve('day-key', budgets, { usd: 0.9, tokens: 0 }))?.settle({ usd: 0.9, tokens: 10 });
+    (await guard.reserve('day-key', budgets, { usd: 0.9, tokens: 0 }, randomUUID()))?.settle({ usd: 0.9, tokens: 10 });
     await settled();
-    const lateToday = await guard.reserve('day-key', budgets, { usd: 0.2, tokens: 0 }).catch(codeOf);
+    const lateToday = await guard.reserve('day-key', budgets, { usd: 0.2, tokens: 0 }, randomUUID()).catch(codeOf);
     clock.now += 2 * 3600 * 1000;
-    const tomorrow = await guard.reserve('day-key', budgets, { usd: 0.5, tokens: 0 });
-    const overMonth = await guard.reserve('day-key', budgets, { usd: 0.2, tokens: 0 }).catch(codeOf);
+    const tomorrow = await guard.reserve('day-key', budgets, { usd: 0.5, tokens: 0 }, randomUUID());
+    const overMonth = await guard.reserve('day-key', budgets, { usd: 0.2, tokens: 0 }, randomUUID()).catch(codeOf);
 
     expect(lateToday).toBe('TOO_MANY_REQUESTS');
     expect(tomorrow).not.toBeNull();
@@ -65,7 +67,7 @@ describe('BudgetGuard', () => {
   it('settles a hold taken before midnight into the day it was taken', async () => {
     const { guard, clock } = guardAt(Date.UTC(2026, 11, 10, 23, 59));
     const budgets = { usdPerDay: 1 };
-    const hold = await guard.reserve('midnight-key', budgets, { usd: 0.6, tokens: 0 });
+    const hold = await guard.reserve('midnight-key', budgets, { usd: 0.6, tokens: 0 }, randomUUID());
 
     clock.now += DAY / 24;
     hold?.settle({ usd: 0.4, tokens: 0 });
@@ -83,17 +85,70 @@ describe('BudgetGuard', () => {
     const budgets = { tokensPerDay: 100 };
 
     for (const tokens of [50, 35, 5, 10]) {
-      (await guard.reserve('alert-key', budgets, { usd: 0, tokens }))?.settle({ usd: 0, tokens });
+      (await guard.reserve('alert-key', budgets, { usd: 0, tokens }, randomUUID()))?.settle({ usd: 0, tokens });
       await settled();
     }
 
     expect(crossed).toEqual(['alert-key tokensPerDay 0.8', 'alert-key tokensPerDay 1']);
   });
 
+  it('stops counting a hold its request never settled once it expires', async () => {
+    const { guard, clock } = guardAt(Date.UTC(2026, 11, 14, 12));
+    const budgets = { usdPerDay: 1 };
+    await guard.reserve('crashed-key', budgets, { usd: 0.8, tokens: 0 }, randomUUID());
+
+    const whileHeld = await guard.reserve('crashed-key', budgets, { usd: 0.5, tokens: 0 }, randomUUID()).catch(codeOf);
+    clock.now += 600_001;
+    const afterExpiry = await guard.reserve('crashed-key', budgets, { usd: 0.5, tokens: 0 }, randomUUID());
+
+    expect(whileHeld).toBe('TOO_MANY_REQUESTS');
+    expect(afterExpiry).not.toBeNull();
+  });
+
+  it('counts a request once however often its settle is repeated', async () => {
+    const store = new BudgetStore(() => ledger.db);
+    const { guard } = guardAt(Date.UTC(2026, 11, 15, 12));
+    const budgets = { usdPerDay: 1 };
+    const id = randomUUID();
+    await guard.reserve('twice-key', budgets, { usd: 0.5, tokens: 0 }, id);
+
+    const first = await store.settle('twice-key', id, { usd: 0.3, tokens: 0 });
+    const again = await store.settle('twice-key', id, { usd: 0.3, tokens: 0 });
+
+    expect(first?.day.after.usd).toBeCloseTo(0.3, 12);
+    expect(again).toBeNull();
+    expect((await guard.status('twice-key', budgets))[0]).toMatchObject({ used: 0.3, reserved: 0 });
+  });
+
+  it('asks to retry in a second when requests in flight hold what is missing, and names the reset when it is spent', async () => {
+    const { guard, crossed } = guardAt(Date.UTC(2026, 11, 16, 12));
+    const budgets = { usdPerDay: 1 };
+    const hold = await guard.reserve('busy-key', budgets, { usd: 0.7, tokens: 0 }, randomUUID());
+
+    const held = await guard
+      .reserve('busy-key', budgets, { usd: 0.5, tokens: 0 }, randomUUID())
+      .catch((e: TRPCError) => e);
+    hold?.settle({ usd: 0.7, tokens: 0 });
+    await settled();
+    const spent = await guard
+      .reserve('busy-key', budgets, { usd: 0.5, tokens: 0 }, randomUUID())
+      .catch((e: TRPCError) => e);
+    await guard.reserve('busy-key', budgets, { usd: 0.5, tokens: 0 }, randomUUID()).catch(() => null);
+
+    expect((held as TRPCError).message).toContain('is held by requests in flight');
+    expect((held as TRPCError).cause).toMatchObject({ retryAfterMs: 1000 });
+    expect((spent as TRPCError).message).toContain('It resets at 2026-12-17T00:00:00.000Z');
+    expect((spent as TRPCError).cause).toMatchObject({ retryAfterMs: 12 * 3600 * 1000 });
+    // 0.7 of 1 crosses nothing at settle; the first refusal of the spent budget is its 100% alert, once.
+    expect(crossed).toEqual(['busy-key usdPerDay 1']);
+  });
+
   it('refuses with PRECONDITION_FAILED a request larger than the whole budget, and counts the refusal', async () => {
     const { guard, refused } = guardAt(Date.UTC(2026, 11, 13, 12), { tokensPerDay: 1000 });
 
-    const error = await guard.reserve('big-key', undefined, { usd: 0, tokens: 1001 }).catch((e: TRPCError) => e);
+    const error = await guard
+      .reserve('big-key', undefined, { usd: 0, tokens: 1001 }, randomUUID())
+      .catch((e: TRPCError) => e);
 
     expect(error).toBeInstanceOf(TRPCError);
     expect((error as TRPCError).code).toBe('PRECONDITION_FAILED');
@@ -109,9 +164,10 @@ describe('BudgetGuard', () => {
       defaults: {},
       logger: createLogger('silent'),
       alerts: { crossed: () => {}, refused: () => {} },
+      holdTtlMs: 600_000,
     });
 
-    expect(await guard.reserve('free-key', undefined, { usd: 5, tokens: 5 })).toBeNull();
+    expect(await guard.reserve('free-key', undefined, { usd: 5, tokens: 5 }, randomUUID())).toBeNull();
     expect(await guard.status('free-key', undefined)).toEqual([]);
   });
 
@@ -123,9 +179,10 @@ describe('BudgetGuard', () => {
       defaults: { usdPerDay: 1 },
       logger: createLogger('silent'),
       alerts: { crossed: () => {}, refused: () => {} },
+      holdTtlMs: 600_000,
     });
 
-    expect(await guard.reserve('any-key', undefined, { usd: 0.1, tokens: 1 }).catch(codeOf)).toBe(
+    expect(await guard.reserve('any-key', undefined, { usd: 0.1, tokens: 1 }, randomUUID()).catch(codeOf)).toBe(
       'SERVICE_UNAVAILABLE',
     );
   });

@@ -21,7 +21,8 @@ export interface BudgetAlerts {
 
 const THRESHOLDS = [0.8, 1] as const;
 
-const usd = (value: number) => `$${value.toFixed(value < 1 ? 6 : 2)}`;
+const usd = (value: number) =>
+  `$${value >= 1 ? value.toFixed(2) : value >= 1e-6 || value === 0 ? value.toFixed(6) : value.toExponential(2)}`;
 const amountOf = (budget: BudgetName, value: number) =>
   budget === 'tokensPerDay' ? `${Math.ceil(value)} tokens` : usd(value);
 const periodOf = (budget: BudgetName) => (budget === 'usdPerMonth' ? 'month' : 'day');
@@ -39,6 +40,10 @@ const periodOf = (budget: BudgetName) => (budget === 'usdPerMonth' ? 'month' : '
  */
 export class BudgetGuard {
   private readonly defaults: Budgets;
+  /** Settles not yet written: shutdown waits for them (drain). */
+  private readonly settling = new Set<Promise<void>>();
+  /** Budgets found exhausted this period, so the 100% alert fires once per instance. */
+  private readonly exhaustedAlerts = new Set<string>();
 
   constructor(
     private readonly options: {
@@ -46,23 +51,31 @@ export class BudgetGuard {
       defaults: Budgets;
       logger: Logger;
       alerts: BudgetAlerts;
+      /** How long a hold counts when its request never settles it (the longest a stream may last, and a margin). */
+      holdTtlMs: number;
       now?: () => number;
     },
   ) {
     this.defaults = options.defaults;
   }
 
-  /** The key's budgets: the key file's, over the gateway's defaults. */
+  /** True when the key has any budget (its own or a default). */
+  applies(own: Budgets | undefined): boolean {
+    return hasBudgets(this.budgetsOf(own));
+  }
+
+  /** The key's budgets: the key file's, over the gateway's defaults (field by field). */
   budgetsOf(own: Budgets | undefined): Budgets {
     return { ...this.defaults, ...own };
   }
 
   /**
-   * Holds `worstCase` against the key's budgets, or throws: PRECONDITION_FAILED
-   * when it is more than a whole budget (it can never fit), TOO_MANY_REQUESTS
-   * with the time until the budget resets when it does not fit today.
+   * Holds `worstCase` against the key's budgets under the request's id, or
+   * throws: PRECONDITION_FAILED when it is more than a whole budget (it can
+   * never fit), TOO_MANY_REQUESTS when it does not fit now: until the budget
+   * resets, or, when requests in flight hold what it lacks, for a second.
    */
-  async reserve(key: string, own: Budgets | undefined, worstCase: Amount): Promise<Reservation | null> {
+  async reserve(key: string, own: Budgets | undefined, worstCase: Amount, id: string): Promise<Reservation | null> {
     const budgets = this.budgetsOf(own);
     if (!hasBudgets(budgets)) return null;
     const now = this.now();
@@ -80,7 +93,14 @@ export class BudgetGuard {
     }
     let shortfall: Shortfall | null;
     try {
-      shortfall = await this.options.store.hold(key, budgets, periods, worstCase);
+      shortfall = await this.options.store.hold(budgets, {
+        id,
+        key,
+        periods,
+        amount: worstCase,
+        now,
+        expiresAt: now + this.options.holdTtlMs,
+      });
     } catch (error) {
       this.options.logger.error({ key, err: (error as Error).message }, 'the budget store is unreachable');
       throw new TRPCError({
@@ -93,15 +113,26 @@ export class BudgetGuard {
       this.options.alerts.refused(key, shortfall.budget);
       throw this.exhausted(key, shortfall, worstCase, periods, now);
     }
-    return { settle: (spent) => this.settle(key, budgets, periods, worstCase, spent) };
+    return { settle: (spent) => this.track(this.settle(key, budgets, id, spent)) };
+  }
+
+  /** Waits (up to `timeoutMs`) for the settles still being written: a clean shutdown leaves no hold behind. */
+  async drain(timeoutMs: number) {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([Promise.allSettled([...this.settling]), timeout]);
+    clearTimeout(timer);
   }
 
   /** The key's budgets with what is spent and held now, for the usage report. */
   async status(key: string, own: Budgets | undefined): Promise<BudgetStatus[]> {
     const budgets = this.budgetsOf(own);
     if (!hasBudgets(budgets)) return [];
-    const periods = periodsAt(this.now());
-    const spend = await this.options.store.spend(key, periods);
+    const now = this.now();
+    const periods = periodsAt(now);
+    const spend = await this.options.store.spend(key, periods, now);
     return statuses(budgets, spend, periods);
   }
 
@@ -111,38 +142,61 @@ export class BudgetGuard {
 
   private exhausted(key: string, shortfall: Shortfall, worstCase: Amount, periods: Periods, now: number) {
     const { budget, limit, used, reserved } = shortfall;
-    const resetsAt = periodOf(budget) === 'day' ? periods.dayEndsAt : periods.monthEndsAt;
+    const period = periodOf(budget);
+    const resetsAt = period === 'day' ? periods.dayEndsAt : periods.monthEndsAt;
     const needed = budget === 'tokensPerDay' ? worstCase.tokens : worstCase.usd;
+    const spent = `${amountOf(budget, used)} spent and ${amountOf(budget, reserved)} held by requests in flight`;
+    if (used + needed <= limit) {
+      // What is missing is held by requests in flight: it comes back as they end.
+      return new TRPCError({
+        code: 'TOO_MANY_REQUESTS',
+        message: `The ${budget} budget of key "${key}" (${amountOf(budget, limit)}) is held by requests in flight: ${spent}, and this one may use up to ${amountOf(budget, needed)}. Retry when they end.`,
+        cause: retryLater(1000),
+      });
+    }
+    const start = period === 'day' ? periods.day : periods.month;
+    const alertKey = `${key}\u0000${budget}\u0000${start}`;
+    if (!this.exhaustedAlerts.has(alertKey)) {
+      // Holds keep spending at or under the limit, so "100%" is the first refusal of a spent budget.
+      this.exhaustedAlerts.add(alertKey);
+      this.options.alerts.crossed(key, budget, 1);
+      this.options.logger.warn({ key, budget, limit, spent: used }, `key "${key}" has spent its ${budget} budget`);
+    }
     return new TRPCError({
       code: 'TOO_MANY_REQUESTS',
-      message:
-        `The ${budget} budget of key "${key}" (${amountOf(budget, limit)}) cannot take this request: ` +
-        `${amountOf(budget, used)} spent and ${amountOf(budget, reserved)} held by requests in flight, ` +
-        `and this one may use up to ${amountOf(budget, needed)}. It resets at ${new Date(resetsAt).toISOString()}.`,
+      message: `The ${budget} budget of key "${key}" (${amountOf(budget, limit)}) cannot take this request: ${spent}, and this one may use up to ${amountOf(budget, needed)}. It resets at ${new Date(resetsAt).toISOString()}.`,
       cause: retryLater(resetsAt - now),
     });
   }
 
+  private track(settle: Promise<void>) {
+    this.settling.add(settle);
+    void settle.finally(() => this.settling.delete(settle));
+  }
+
   /**
    * Off the stream: the caller has its answer. A failed settle is retried a
-   * few times; until it lands, the hold keeps counting against the budget
-   * (the safe side), and it is released by the period's end at the latest.
+   * few times (a repeat is harmless: the hold's id makes it idempotent);
+   * until it lands the hold keeps counting (the safe side), and it stops
+   * counting when it expires.
    */
-  private settle(key: string, budgets: Budgets, periods: Periods, held: Amount, spent: Amount, attempt = 1) {
-    this.options.store.settle(key, periods, held, spent).then(
-      (changes) => {
-        this.alert(key, budgets, 'usdPerDay', changes.day.before.spentUsd, changes.day.after.spentUsd);
-        this.alert(key, budgets, 'tokensPerDay', changes.day.before.spentTokens, changes.day.after.spentTokens);
-        this.alert(key, budgets, 'usdPerMonth', changes.month.before.spentUsd, changes.month.after.spentUsd);
-      },
-      (error: Error) => {
+  private async settle(key: string, budgets: Budgets, id: string, spent: Amount) {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const changes = await this.options.store.settle(key, id, spent);
+        if (!changes) return;
+        this.alert(key, budgets, 'usdPerDay', changes.day.before.usd, changes.day.after.usd);
+        this.alert(key, budgets, 'tokensPerDay', changes.day.before.tokens, changes.day.after.tokens);
+        this.alert(key, budgets, 'usdPerMonth', changes.month.before.usd, changes.month.after.usd);
+        return;
+      } catch (error) {
         if (attempt >= 6) {
-          this.options.logger.error({ key, err: error.message }, 'a budget hold could not be settled');
+          this.options.logger.error({ key, err: (error as Error).message }, 'a budget hold could not be settled');
           return;
         }
-        setTimeout(() => this.settle(key, budgets, periods, held, spent, attempt + 1), 250 * 2 ** attempt).unref();
-      },
-    );
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt).unref());
+      }
+    }
   }
 
   private alert(key: string, budgets: Budgets, budget: BudgetName, before: number, after: number) {

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
 import type { LedgerTables } from '../ledger/tables.ts';
 import type { BudgetName, Budgets } from './budget-schema.ts';
 import type { Periods } from './periods.ts';
@@ -9,7 +9,7 @@ export interface Amount {
   tokens: number;
 }
 
-/** One period's row: what is spent and what requests in flight hold. */
+/** One period's spending and what requests in flight hold in it. */
 export interface Spend {
   spentUsd: number;
   reservedUsd: number;
@@ -25,33 +25,33 @@ export interface Shortfall {
   reserved: number;
 }
 
-class Refused extends Error {
-  constructor(readonly shortfall: Shortfall) {
-    super(`budget ${shortfall.budget} refused`);
-  }
+/** A hold as it is taken: its id (the request's), the periods it counts in, and when it stops counting. */
+export interface HoldRequest {
+  id: string;
+  key: string;
+  periods: Periods;
+  amount: Amount;
+  now: number;
+  expiresAt: number;
 }
 
 type Period = 'day' | 'month';
-const PERIODS: Period[] = ['day', 'month'];
-const startOf = (periods: Periods, period: Period) => (period === 'day' ? periods.day : periods.month);
-
-const spendOf = (row: { spent_usd: number; reserved_usd: number; spent_tokens: number; reserved_tokens: number }) => ({
-  spentUsd: Number(row.spent_usd),
-  reservedUsd: Number(row.reserved_usd),
-  spentTokens: Number(row.spent_tokens),
-  reservedTokens: Number(row.reserved_tokens),
-});
-
-const NANO_USD = 1e-9;
+type Db = Kysely<LedgerTables> | Transaction<LedgerTables>;
 
 const EMPTY: Spend = { spentUsd: 0, reservedUsd: 0, spentTokens: 0, reservedTokens: 0 };
 
 /**
- * Budget counters in the ledger's database, one row per key × period, shared
- * by every gateway instance on that database. A hold is one conditional
- * UPDATE per period inside a transaction: the row lock makes concurrent holds
- * from any instance queue, and each sees the others' holds, so the sum of
- * what is spent and held never passes a limit.
+ * Budget counters in the ledger's database, shared by every gateway instance
+ * on it: what each key spent per day and month (budget_spend) and one row per
+ * request in flight holding its worst-case cost (budget_holds).
+ *
+ * A hold locks the key's day and month rows (a no-op UPDATE), sums what is
+ * spent and held, and inserts its own hold only if every limit allows it:
+ * holds of one key queue on that lock from any instance, so what is spent
+ * and held never passes a limit. Settling deletes the hold and adds the
+ * actual cost in one transaction, keyed by the hold's id: a settle repeated
+ * after a lost acknowledgement changes nothing. A hold never settled (its
+ * gateway died) stops counting when it expires.
  */
 export class BudgetStore {
   /** `database` is read at each call: the ledger opens its database after the services are built. */
@@ -79,151 +79,155 @@ export class BudgetStore {
     return run;
   }
 
-  /** Holds `amount` in the key's day and month rows if every set limit allows it, or says which one does not. */
-  hold(key: string, budgets: Budgets, periods: Periods, amount: Amount): Promise<Shortfall | null> {
-    return this.serial(key, () => this.holdNow(key, budgets, periods, amount));
-  }
-
-  private async holdNow(key: string, budgets: Budgets, periods: Periods, amount: Amount): Promise<Shortfall | null> {
-    try {
-      await this.db.transaction().execute(async (trx) => {
-        await this.ensureRows(trx, key, periods);
-        for (const period of PERIODS) await this.holdIn(trx, key, budgets, period, startOf(periods, period), amount);
-      });
-      return null;
-    } catch (error) {
-      if (error instanceof Refused) return error.shortfall;
-      throw error;
-    }
-  }
-
-  /** Moves a request's hold to what it spent; returns the rows before and after, for the 80% and 100% alerts. */
-  settle(key: string, periods: Periods, held: Amount, spent: Amount) {
-    return this.serial(key, () => this.settleNow(key, periods, held, spent));
-  }
-
-  private async settleNow(key: string, periods: Periods, held: Amount, spent: Amount) {
-    const changes: Record<Period, { before: Spend; after: Spend }> = {
-      day: { before: EMPTY, after: EMPTY },
-      month: { before: EMPTY, after: EMPTY },
-    };
-    await this.db.transaction().execute(async (trx) => {
-      for (const period of PERIODS) {
-        const row = await trx
+  /** Takes the hold if every set limit allows it, or says which one does not. */
+  hold(budgets: Budgets, request: HoldRequest): Promise<Shortfall | null> {
+    return this.serial(request.key, () =>
+      this.db.transaction().execute(async (trx) => {
+        const { key, periods, amount, now } = request;
+        await ensureRows(trx, key, periods);
+        // Locks both rows until commit: every instance's holds for this key wait here.
+        await trx
           .updateTable('budget_spend')
-          .set((eb) => ({
-            spent_usd: eb('spent_usd', '+', spent.usd),
-            spent_tokens: eb('spent_tokens', '+', spent.tokens),
-            // Float sums need not cancel exactly: a hold within a nano-dollar of zero is zero, never negative.
-            reserved_usd: eb
-              .case()
-              .when('reserved_usd', '>', held.usd + NANO_USD)
-              .then(eb('reserved_usd', '-', held.usd))
-              .else(0)
-              .end(),
-            reserved_tokens: eb
-              .case()
-              .when('reserved_tokens', '>', held.tokens)
-              .then(eb('reserved_tokens', '-', held.tokens))
-              .else(0)
-              .end(),
-          }))
+          .set({ spent_usd: sql`spent_usd` })
           .where('api_key', '=', key)
-          .where('period', '=', period)
-          .where('period_start', '=', startOf(periods, period))
-          .returning(['spent_usd', 'reserved_usd', 'spent_tokens', 'reserved_tokens'])
-          .executeTakeFirst();
-        if (!row) continue;
-        const after = spendOf(row);
-        const before = {
-          ...after,
-          spentUsd: after.spentUsd - spent.usd,
-          spentTokens: after.spentTokens - spent.tokens,
-        };
-        changes[period] = { before, after };
-      }
-    });
-    return changes;
-  }
-
-  /** The key's rows for these periods (zeros where none exists yet). */
-  async spend(key: string, periods: Periods): Promise<Record<Period, Spend>> {
-    const rows = await this.db
-      .selectFrom('budget_spend')
-      .selectAll()
-      .where('api_key', '=', key)
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('period', '=', 'day'), eb('period_start', '=', periods.day)]),
-          eb.and([eb('period', '=', 'month'), eb('period_start', '=', periods.month)]),
-        ]),
-      )
-      .execute();
-    const found = (period: Period) => rows.find((row) => row.period === period);
-    const day = found('day');
-    const month = found('month');
-    return { day: day ? spendOf(day) : EMPTY, month: month ? spendOf(month) : EMPTY };
-  }
-
-  private async ensureRows(trx: Transaction<LedgerTables>, key: string, periods: Periods) {
-    const zero = { spent_usd: 0, reserved_usd: 0, spent_tokens: 0, reserved_tokens: 0 };
-    await trx
-      .insertInto('budget_spend')
-      .values(PERIODS.map((period) => ({ api_key: key, period, period_start: startOf(periods, period), ...zero })))
-      .onConflict((oc) => oc.columns(['api_key', 'period', 'period_start']).doNothing())
-      .execute();
-  }
-
-  private async holdIn(
-    trx: Transaction<LedgerTables>,
-    key: string,
-    budgets: Budgets,
-    period: Period,
-    start: string,
-    amount: Amount,
-  ) {
-    const usdLimit = period === 'day' ? budgets.usdPerDay : budgets.usdPerMonth;
-    const tokenLimit = period === 'day' ? budgets.tokensPerDay : undefined;
-    let update = trx
-      .updateTable('budget_spend')
-      .set((eb) => ({
-        reserved_usd: eb('reserved_usd', '+', amount.usd),
-        reserved_tokens: eb('reserved_tokens', '+', amount.tokens),
-      }))
-      .where('api_key', '=', key)
-      .where('period', '=', period)
-      .where('period_start', '=', start);
-    if (usdLimit !== undefined) {
-      update = update.where((eb) =>
-        eb(eb(eb('spent_usd', '+', eb.ref('reserved_usd')), '+', amount.usd), '<=', usdLimit),
-      );
-    }
-    if (tokenLimit !== undefined) {
-      update = update.where((eb) =>
-        eb(eb(eb('spent_tokens', '+', eb.ref('reserved_tokens')), '+', amount.tokens), '<=', tokenLimit),
-      );
-    }
-    const held = await update.returning(['api_key']).executeTakeFirst();
-    if (held) return;
-    // Refused: read the row to say which limit and by how much.
-    const row = await trx
-      .selectFrom('budget_spend')
-      .selectAll()
-      .where('api_key', '=', key)
-      .where('period', '=', period)
-      .where('period_start', '=', start)
-      .executeTakeFirstOrThrow();
-    const spend = spendOf(row);
-    const usdShort = usdLimit !== undefined && spend.spentUsd + spend.reservedUsd + amount.usd > usdLimit;
-    throw new Refused(
-      usdShort || tokenLimit === undefined
-        ? {
-            budget: period === 'day' ? 'usdPerDay' : 'usdPerMonth',
-            limit: usdLimit ?? 0,
-            used: spend.spentUsd,
-            reserved: spend.reservedUsd,
-          }
-        : { budget: 'tokensPerDay', limit: tokenLimit, used: spend.spentTokens, reserved: spend.reservedTokens },
+          .where(inPeriods(periods))
+          .execute();
+        const spend = await spendIn(trx, key, periods, now);
+        const shortfall = shortfallOf(budgets, spend, amount);
+        if (shortfall) return shortfall;
+        await trx
+          .insertInto('budget_holds')
+          .values({
+            id: request.id,
+            api_key: key,
+            day: periods.day,
+            month: periods.month,
+            usd: amount.usd,
+            tokens: amount.tokens,
+            expires_at: request.expiresAt,
+          })
+          .execute();
+        return null;
+      }),
     );
   }
+
+  /**
+   * Deletes the hold and adds what the request spent to the periods it was
+   * held in. Returns the spending before and after, for the 80% and 100%
+   * alerts, or null when the hold was already settled.
+   */
+  settle(key: string, id: string, spent: Amount) {
+    return this.serial(key, () =>
+      this.db.transaction().execute(async (trx) => {
+        const hold = await trx
+          .deleteFrom('budget_holds')
+          .where('id', '=', id)
+          .returning(['day', 'month'])
+          .executeTakeFirst();
+        if (!hold) return null;
+        const changes: Record<Period, { before: Amount; after: Amount }> = {
+          day: { before: { usd: 0, tokens: 0 }, after: { usd: 0, tokens: 0 } },
+          month: { before: { usd: 0, tokens: 0 }, after: { usd: 0, tokens: 0 } },
+        };
+        for (const [period, start] of [
+          ['day', hold.day],
+          ['month', hold.month],
+        ] as const) {
+          const row = await trx
+            .updateTable('budget_spend')
+            .set((eb) => ({
+              spent_usd: eb('spent_usd', '+', spent.usd),
+              spent_tokens: eb('spent_tokens', '+', spent.tokens),
+            }))
+            .where('api_key', '=', key)
+            .where('period', '=', period)
+            .where('period_start', '=', start)
+            .returning(['spent_usd', 'spent_tokens'])
+            .executeTakeFirst();
+          if (!row) continue;
+          const after = { usd: Number(row.spent_usd), tokens: Number(row.spent_tokens) };
+          changes[period] = { before: { usd: after.usd - spent.usd, tokens: after.tokens - spent.tokens }, after };
+        }
+        return changes;
+      }),
+    );
+  }
+
+  /** The key's spending and unexpired holds in these periods. */
+  spend(key: string, periods: Periods, now: number): Promise<Record<Period, Spend>> {
+    return spendIn(this.db, key, periods, now);
+  }
+
+  /** Deletes holds that expired more than a day ago (their gateway died before settling them). */
+  async sweep(now: number) {
+    await this.db
+      .deleteFrom('budget_holds')
+      .where('expires_at', '<', now - 24 * 3600 * 1000)
+      .execute();
+  }
+}
+
+/** The key's budget_spend rows for this day and this month. */
+const inPeriods = (periods: Periods) => (eb: ExpressionBuilder<LedgerTables, 'budget_spend'>) =>
+  eb.or([
+    eb.and([eb('period', '=', 'day'), eb('period_start', '=', periods.day)]),
+    eb.and([eb('period', '=', 'month'), eb('period_start', '=', periods.month)]),
+  ]);
+
+async function ensureRows(trx: Transaction<LedgerTables>, key: string, periods: Periods) {
+  await trx
+    .insertInto('budget_spend')
+    .values([
+      { api_key: key, period: 'day', period_start: periods.day, spent_usd: 0, spent_tokens: 0 },
+      { api_key: key, period: 'month', period_start: periods.month, spent_usd: 0, spent_tokens: 0 },
+    ])
+    .onConflict((oc) => oc.columns(['api_key', 'period', 'period_start']).doNothing())
+    .execute();
+}
+
+async function spendIn(db: Db, key: string, periods: Periods, now: number): Promise<Record<Period, Spend>> {
+  const spent = await db
+    .selectFrom('budget_spend')
+    .select(['period', 'spent_usd', 'spent_tokens'])
+    .where('api_key', '=', key)
+    .where(inPeriods(periods))
+    .execute();
+  const held = async (column: 'day' | 'month', start: string) => {
+    const row = await db
+      .selectFrom('budget_holds')
+      .select((eb) => [eb.fn.sum<number>('usd').as('usd'), eb.fn.sum<number>('tokens').as('tokens')])
+      .where('api_key', '=', key)
+      .where(column, '=', start)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return { usd: Number(row?.usd ?? 0), tokens: Number(row?.tokens ?? 0) };
+  };
+  const dayHeld = await held('day', periods.day);
+  const monthHeld = await held('month', periods.month);
+  const of = (period: Period, hold: Amount): Spend => {
+    const row = spent.find((r) => r.period === period);
+    if (!row && hold.usd === 0 && hold.tokens === 0) return EMPTY;
+    return {
+      spentUsd: Number(row?.spent_usd ?? 0),
+      spentTokens: Number(row?.spent_tokens ?? 0),
+      reservedUsd: hold.usd,
+      reservedTokens: hold.tokens,
+    };
+  };
+  return { day: of('day', dayHeld), month: of('month', monthHeld) };
+}
+
+/** The first budget `amount` does not fit in, given what is spent and held. */
+function shortfallOf(budgets: Budgets, spend: Record<Period, Spend>, amount: Amount): Shortfall | null {
+  const checks: Array<[BudgetName, number | undefined, number, number, number]> = [
+    ['usdPerDay', budgets.usdPerDay, spend.day.spentUsd, spend.day.reservedUsd, amount.usd],
+    ['usdPerMonth', budgets.usdPerMonth, spend.month.spentUsd, spend.month.reservedUsd, amount.usd],
+    ['tokensPerDay', budgets.tokensPerDay, spend.day.spentTokens, spend.day.reservedTokens, amount.tokens],
+  ];
+  for (const [budget, limit, used, reserved, needed] of checks) {
+    // A nano-dollar of slack: sums of floats need not land exactly on the limit.
+    if (limit !== undefined && used + reserved + needed > limit + 1e-9) return { budget, limit, used, reserved };
+  }
+  return null;
 }

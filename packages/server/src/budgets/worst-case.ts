@@ -1,5 +1,5 @@
 import type { Price } from '../accounting/cost.ts';
-import { type ChatMessage, charsOf } from '../generation/chat-schema.ts';
+import { type ChatMessage, charsOf, imageCount } from '../generation/chat-schema.ts';
 import type { Catalog } from '../routing/catalog.ts';
 import type { Amount } from './budget-store.ts';
 
@@ -12,8 +12,37 @@ const PER_MTOK = 1_000_000;
  */
 export const estimateTokens = (chars: number) => Math.ceil(chars / 4);
 
-export const promptChars = (input: { prompt?: string | undefined; messages?: ChatMessage[] | undefined }) =>
-  input.prompt?.length ?? (input.messages ?? []).reduce((sum, message) => sum + charsOf(message), 0);
+/** What an image costs as input: about 765 tokens for a high-detail 1024×1024 at OpenAI; held on the high side. */
+const TOKENS_PER_IMAGE = 1000;
+
+/**
+ * A request's prompt tokens, estimated on the high side: its text, the JSON
+ * of its tools (sent as part of the prompt) and its images.
+ */
+export function estimatePromptTokens(input: {
+  prompt?: string | undefined;
+  messages?: ChatMessage[] | undefined;
+  tools?: unknown[] | undefined;
+}): number {
+  const messages = input.messages ?? [];
+  const chars =
+    (input.prompt?.length ?? messages.reduce((sum, message) => sum + charsOf(message), 0)) +
+    (input.tools ? JSON.stringify(input.tools).length : 0);
+  return estimateTokens(chars) + imageCount(messages) * TOKENS_PER_IMAGE;
+}
+
+/**
+ * A key with budgets is held to what it reserved: when the request sets no
+ * maxTokens, the provider is sent the one the hold assumed, so the answer
+ * cannot cost more than was held. Keys without budgets are left alone.
+ */
+export function boundedByBudget<T extends { maxTokens?: number | undefined }>(
+  input: T,
+  budgeted: boolean,
+  defaultMaxTokens: number,
+): T {
+  return budgeted && input.maxTokens === undefined ? { ...input, maxTokens: defaultMaxTokens } : input;
+}
 
 /** What a request may cost at most: its prompt and maxTokens of output, at the dearest of the prices it may run at. */
 export interface WorstCase extends Amount {

@@ -51,7 +51,10 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     await sockets.close();
     server.closeAllConnections();
     await closed;
-    await stop();
+    // Streams cut just now end in their own time: their ledger rows and budget settles come last.
+    await lifecycle.whenIdle(1000);
+    // Then up to 3 s (within SHUTDOWN_GRACE_MS) to write the buffered rows: under the 5 s `npm start` allows past the grace.
+    await stop(Math.min(3000, config.SHUTDOWN_GRACE_MS));
   }
   let closing: Promise<void> | undefined;
 

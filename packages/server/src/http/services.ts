@@ -73,6 +73,8 @@ export function composeServices(config: Config, logger: Logger, lifecycle: Lifec
           tokensPerDay: config.BUDGET_TOKENS_PER_DAY,
         },
         logger: logger.child({ component: 'budgets' }),
+        // A request that never settles (its gateway died) stops holding once no stream could still be running.
+        holdTtlMs: config.GENERATE_TOTAL_TIMEOUT_MS + 60_000,
         alerts: {
           crossed: (key, budget, threshold) => metrics.budgetAlert(key, budget, threshold),
           refused: (key, budget) => metrics.budgetRefused(key, budget),
@@ -91,9 +93,15 @@ export function composeServices(config: Config, logger: Logger, lifecycle: Lifec
     ledger,
     budgets,
   };
-  const stop = async () => {
+  /**
+   * After the streams: the rows and budget settles of streams cut by the
+   * shutdown are written before the database closes, within `graceMs`.
+   */
+  const stop = async (graceMs: number) => {
     await services.limiter.close();
-    await ledger.close(config.SHUTDOWN_GRACE_MS);
+    const deadline = Date.now() + graceMs;
+    await budgets?.drain(graceMs);
+    await ledger.close(Math.max(0, deadline - Date.now()));
     await stopTracing();
   };
   return { services, keys, stop };

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import pino, { type Logger } from 'pino';
 import { reasonOf } from './db-errors.ts';
 import type { LedgerTables } from './tables.ts';
+import { openSqliteThreads, type SqliteThreads, WorkerSqliteDialect } from './worker-dialect.ts';
 
 export type LedgerDialect = 'sqlite' | 'postgres';
 export type LedgerLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
@@ -38,24 +38,17 @@ export async function openLedgerDatabase(options: OpenLedgerDatabaseOptions): Pr
   return options.databaseUrl ? openPostgres(options.databaseUrl, logger) : openSqlite(options.dataDir);
 }
 
-function openSqlite(dataDir: string): LedgerDatabase {
+async function openSqlite(dataDir: string): Promise<LedgerDatabase> {
   const file = join(dataDir, SQLITE_FILE);
-  let sqlite: SQLite.Database | undefined;
+  let threads: SqliteThreads;
   try {
     mkdirSync(dataDir, { recursive: true });
-    sqlite = new SQLite(file);
-    // WAL: readers (usage queries) never block the writer and a crash loses no committed batch.
-    sqlite.pragma('journal_mode = WAL');
-    // NORMAL is durable across a process crash in WAL mode; only an OS crash may lose the last commits.
-    sqlite.pragma('synchronous = NORMAL');
-    // Another process (a backup, the sqlite3 shell) may hold the write lock for a moment. Short, because
-    // better-sqlite3 waits synchronously, stalling every request; a write that fails is retried anyway.
-    sqlite.pragma('busy_timeout = 100');
+    // Off the event loop: a report over 100k rows or a busy wait must never delay a stream.
+    threads = await openSqliteThreads(file);
   } catch (error) {
-    sqlite?.close();
     throw new Error(`DATA_DIR: cannot open the SQLite ledger at ${file}: ${reasonOf(error)}`, { cause: error });
   }
-  const db = new Kysely<LedgerTables>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<LedgerTables>({ dialect: new WorkerSqliteDialect(threads) });
   return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
 }
 
@@ -72,8 +65,9 @@ async function openPostgres(databaseUrl: string, logger: LedgerLogger): Promise<
   const location = describePostgresUrl(databaseUrl);
   const pool = new pg.Pool({
     connectionString: databaseUrl,
-    // The writer sends one batch at a time; the rest serves usage queries.
-    max: 5,
+    // The writer sends one batch at a time and a usage report one query at a time; budget holds
+    // take one each. Queued requests count against connectionTimeoutMillis too, so leave room.
+    max: 10,
     connectionTimeoutMillis: 2_000,
     // A server that stops answering must fail the query, so the writer can buffer and retry.
     query_timeout: 30_000,

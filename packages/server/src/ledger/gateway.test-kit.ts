@@ -23,7 +23,11 @@ export const COST = (usage.promptTokens * PRICE.inputPerMTok + usage.completionT
 export const EXACT_PROMPT = 'x'.repeat(usage.promptTokens * 4);
 export const EXACT_MAX_TOKENS = usage.completionTokens;
 
-export const KEYS = { alice: 'tf_alice_0123456789abcdef', bob: 'tf_bob_0123456789abcdef' } as const;
+export const KEYS = {
+  alice: 'tf_alice_0123456789abcdef',
+  bob: 'tf_bob_0123456789abcdef',
+  carol: 'tf_carol_0123456789abcdef',
+} as const;
 
 /** A catalog with one priced model on the extra provider "t" (TOKENFLOW_PROVIDER_T_BASE_URL). */
 export function catalogFile(): string {
@@ -39,11 +43,12 @@ export function catalogFile(): string {
   return path;
 }
 
-/** The environment of a gateway in front of `upstreamUrl`, with alice and bob's keys (and alice's budgets). */
+/** The environment of a gateway in front of `upstreamUrl`: alice (with `aliceBudgets`), bob (no budget), carol (a large one). */
 export async function gatewayEnv(upstreamUrl: string, aliceBudgets?: object): Promise<Record<string, string>> {
   const keys = [
     { name: 'alice', hash: hashApiKey(KEYS.alice), ...(aliceBudgets ? { budgets: aliceBudgets } : {}) },
     { name: 'bob', hash: hashApiKey(KEYS.bob) },
+    { name: 'carol', hash: hashApiKey(KEYS.carol), budgets: { usdPerMonth: 1000 } },
   ];
   return {
     TOKENFLOW_PROVIDER_T_BASE_URL: upstreamUrl,

@@ -24,6 +24,7 @@ export interface LedgerServiceOptions {
 export class LedgerService {
   private ledger: Ledger | null = null;
   private opening: Promise<void> | undefined;
+  private closed = false;
 
   constructor(private readonly options: LedgerServiceOptions | null) {}
 
@@ -53,7 +54,12 @@ export class LedgerService {
   }
 
   record(row: RequestRow) {
-    this.ledger?.writer.add(row);
+    if (this.ledger) this.ledger.writer.add(row);
+    else if (this.options && this.closed) {
+      // A request that ended after the database closed (a shutdown past its grace): counted, never silent.
+      this.options.onDrop(1);
+      this.options.logger.warn({ requestId: row.id }, 'ledger: a row came after the database closed: dropped');
+    }
   }
 
   /** A key's report from the database, after writing what this instance still holds (read your writes). */
@@ -71,6 +77,7 @@ export class LedgerService {
 
   /** Writes what is buffered within `graceMs`, then closes the database. */
   async close(graceMs: number) {
+    this.closed = true;
     await this.opening?.catch(() => undefined);
     await this.ledger?.close(graceMs);
     this.ledger = null;

@@ -31,7 +31,8 @@ const dataDir = mkdtempSync(join(tmpdir(), 'tokenflow-ledger-e2e-'));
 
 beforeAll(async () => {
   upstream = await startReplayUpstream();
-  env = { ...(await gatewayEnv(upstream.baseURL)), TOKENFLOW_DATA_DIR: dataDir };
+  // A short grace: one test shuts the gateway down in the middle of a stream.
+  env = { ...(await gatewayEnv(upstream.baseURL)), TOKENFLOW_DATA_DIR: dataDir, SHUTDOWN_GRACE_MS: '500' };
   gateway = await startGateway(env);
 });
 afterEach(() => upstream.use({}));
@@ -136,6 +137,7 @@ describe('the request log', () => {
 
     const byDayAndModel = (await usageOf(gateway.url, KEYS.alice, '?group_by=day,model&procedure=generate')).body;
     const future = (await usageOf(gateway.url, KEYS.alice, '?from=2999-01-01T00:00:00Z')).body;
+    const fromToday = (await usageOf(gateway.url, KEYS.alice, `?from=${today}`)).body;
     const otherModel = (await usageOf(gateway.url, KEYS.alice, '?model=t/another-model')).body;
     const bob = (await usageOf(gateway.url, KEYS.bob)).body;
 
@@ -148,6 +150,7 @@ describe('the request log', () => {
     const [group] = byDayAndModel.groups;
     expect(group?.costUsd).toBeCloseTo((group?.requests ?? 0) * COST, 9);
     expect(future.totals.requests).toBe(0);
+    expect(fromToday.totals.requests).toBe(all.totals.requests);
     expect(otherModel.totals.requests).toBe(0);
     expect(bob.totals.requests).toBeLessThan(all.totals.requests);
     expect((await rowsOf(gateway.url, KEYS.bob)).every((row) => row.key === 'bob')).toBe(true);
@@ -164,6 +167,27 @@ describe('the request log', () => {
 
     expect(after.requests).toBe(before.requests + 1);
     expect(after.costUsd).toBeCloseTo(before.costUsd + COST, 12);
+  });
+
+  it('writes the row of a stream a shutdown cut, and gives back its budget hold', async () => {
+    upstream.use({ fixture: RECORDING, eventDelayMs: 50 });
+    const response = await fetch(`${gateway.url}/api/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...auth(KEYS.carol) },
+      body: JSON.stringify(generateBody()),
+    });
+    const reader = response.body?.getReader();
+    let seen = '';
+    while (!seen.includes('event: text_chunk')) seen += new TextDecoder().decode((await reader?.read())?.value);
+
+    await gateway.close();
+    gateway = await startGateway(env);
+    const rows = await rowsOf(gateway.url, KEYS.carol);
+    const { budgets } = (await usageOf(gateway.url, KEYS.carol)).body;
+
+    expect(rows).toEqual([expect.objectContaining({ outcome: 'SERVICE_UNAVAILABLE', tokensSource: 'estimated' })]);
+    expect(budgets).toEqual([expect.objectContaining({ budget: 'usdPerMonth', reserved: 0 })]);
+    expect(budgets[0]?.used).toBeGreaterThan(0);
   });
 });
 
@@ -190,7 +214,7 @@ describe('bad usage queries', () => {
     expect(group.status).toBe(400);
     expect(group.body.message).toContain('groupBy.0');
     expect(time.status).toBe(400);
-    expect(time.body.message).toContain('from');
+    expect(time.body.message).toContain('from: must be an ISO time such as 2026-12-07T09:30:00Z, or a day');
   });
 
   it('refuses to show another key’s usage', async () => {

@@ -31,7 +31,7 @@ describe.each(ledgerBackends())('the ledger schema on $name', (backend) => {
     const first = await migrateLedger(db, dialect);
     const second = await migrateLedger(db, dialect);
 
-    expect(first).toEqual(['001_requests', '002_budget_spend']);
+    expect(first).toEqual(['001_requests', '002_budget_spend', '003_requests_api_key_seq']);
     expect(second).toEqual([]);
     expect(await appliedLedgerMigrations(db, dialect)).toEqual(LEDGER_MIGRATIONS);
   });
@@ -42,7 +42,7 @@ describe.each(ledgerBackends())('the ledger schema on $name', (backend) => {
 
     const applied = await migrateLedger(db, dialect);
 
-    expect(applied).toEqual(['002_budget_spend']);
+    expect(applied).toEqual(['002_budget_spend', '003_requests_api_key_seq']);
   });
 
   it('names the migration that failed', async () => {

@@ -35,7 +35,8 @@ export function mlRow(call: {
     provider: 'tokenflow-ml',
     model: call.procedure,
     fallbacks: [],
-    promptTokens: result.originTokens ?? 0,
+    // The ML service's tokens are free and counted apart (tokensSaved): provider token totals stay provider tokens.
+    promptTokens: 0,
     completionTokens: 0,
     tokensSource: null,
     costUsd: 0,

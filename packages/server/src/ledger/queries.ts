@@ -93,12 +93,12 @@ export async function queryUsage(
     ])
     .executeTakeFirstOrThrow();
   const timed = Number(overall.timed ?? 0);
-  const [byModel, groups, ttftMs, totalMs] = await Promise.all([
-    modelUsage(rows),
-    groupUsage(rows, query.groupBy),
-    percentiles(rows, 'ttft_ms', timed),
-    percentiles(rows, 'total_ms', timed),
-  ]);
+  // One query at a time: in parallel, a single report took up to 8 of PostgreSQL's pooled connections
+  // (and queued SQLite's reader), so a few dashboards at once starved the writer and budget holds.
+  const byModel = await modelUsage(rows);
+  const groups = await groupUsage(rows, query.groupBy);
+  const ttftMs = await percentiles(rows, 'ttft_ms', timed);
+  const totalMs = await percentiles(rows, 'total_ms', timed);
   return {
     key,
     since: new Date(overall.first_ts === null ? Date.now() : Number(overall.first_ts)).toISOString(),
@@ -195,8 +195,7 @@ async function percentiles(rows: Rows, column: 'ttft_ms' | 'total_ms', count: nu
       .executeTakeFirst();
     return Number(found?.[column] ?? 0);
   };
-  const [p50, p95, p99] = await Promise.all([at(0.5), at(0.95), at(0.99)]);
-  return { p50, p95, p99 };
+  return { p50: await at(0.5), p95: await at(0.95), p99: await at(0.99) };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Generated } from 'kysely';
 export interface LedgerTables {
   requests: RequestsTable;
   budget_spend: BudgetSpendTable;
+  budget_holds: BudgetHoldsTable;
 }
 
 export interface RequestsTable {
@@ -39,16 +40,31 @@ export interface RequestsTable {
 }
 
 /**
- * What a key has spent, and holds reserved by requests in flight, in one
- * budget period: `period` is "day" (period_start YYYY-MM-DD) or "month"
- * (YYYY-MM). One row per key × period; every instance updates the same row.
+ * What a key has spent in one budget period: `period` is "day" (period_start
+ * YYYY-MM-DD) or "month" (YYYY-MM). One row per key × period; every instance
+ * updates the same row.
  */
 export interface BudgetSpendTable {
   api_key: string;
   period: string;
   period_start: string;
   spent_usd: number;
-  reserved_usd: number;
   spent_tokens: number;
-  reserved_tokens: number;
+}
+
+/**
+ * One request in flight: the worst-case cost it holds against its key's
+ * budgets for the day and month it started in, until it settles (the row is
+ * deleted and its actual cost added to budget_spend) or expires (a gateway
+ * that died mid-stream never settles: its holds stop counting at expires_at).
+ */
+export interface BudgetHoldsTable {
+  id: string;
+  api_key: string;
+  day: string;
+  month: string;
+  usd: number;
+  tokens: number;
+  /** Milliseconds since the epoch. */
+  expires_at: number;
 }

@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { LEDGER_PROCEDURES } from './request-row.ts';
 
 const name = z.string().min(1).max(200);
-/** An ISO 8601 time with its offset, e.g. 2026-12-07T00:00:00Z. */
-const time = z.iso.datetime({ offset: true });
+/** An ISO 8601 time with its offset (2026-12-07T09:30:00Z), or a day (2026-12-07: its UTC midnight). */
+const time = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
+  error: 'must be an ISO time such as 2026-12-07T09:30:00Z, or a day such as 2026-12-07',
+});
 
 export const USAGE_GROUPS = ['day', 'model', 'category', 'routing', 'procedure', 'outcome', 'surface'] as const;
 export type UsageGroupBy = (typeof USAGE_GROUPS)[number];

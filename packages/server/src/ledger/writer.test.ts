@@ -146,7 +146,8 @@ describe.each(ledgerBackends())('the ledger writer on $name', (backend) => {
     await endOutage();
     await eventually(() => writer.stats().buffered === 0);
 
-    expect(addMs).toBeLessThan(50);
+    // add() is synchronous: 20 adds are far below any database timeout, outage or not.
+    expect(addMs).toBeLessThan(1_000);
     expect(blocked).toMatch(/^ledger: 20 rows still unwritten after 50 ms: the database is unavailable \(.+\)$/);
     expect(await stored()).toEqual(ids([before, ...during]));
     expect(writer.stats()).toMatchObject({ written: 21, dropped: 0 });
@@ -208,7 +209,8 @@ describe.each(ledgerBackends())('the ledger writer on $name', (backend) => {
     await endOutage();
 
     expect(result).toEqual({ unwritten: 5 });
-    expect(tookMs).toBeLessThan(1_500);
+    // The grace, plus at most a second for the insert in flight: never the database's own timeouts.
+    expect(tookMs).toBeLessThan(5_000);
     expect(log.messages()).toContain('ledger: 5 request rows could not be written before shutdown');
     expect(await stored()).toEqual([]);
   });

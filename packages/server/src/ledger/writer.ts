@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, SqliteAdapter } from 'kysely';
 import pino from 'pino';
 import type { LedgerLogger } from './database.ts';
 import { isRowError, reasonOf } from './db-errors.ts';
@@ -10,7 +10,7 @@ import type { LedgerTables } from './tables.ts';
 
 export interface LedgerWriterOptions {
   logger?: LedgerLogger | undefined;
-  /** Rows per INSERT, and how many buffered rows start a write before the timer does. */
+  /** Rows per INSERT, and how many buffered rows start a write before the timer does: 100 on SQLite, 500 on PostgreSQL. */
   batchSize?: number;
   flushIntervalMs?: number;
   /** Rows waiting beyond this push the oldest out: memory stays bounded through a long outage. */
@@ -33,6 +33,14 @@ export interface LedgerWriterStats {
 
 // SQLite binds at most 32 766 parameters per statement, PostgreSQL 65 535.
 const MAX_ROWS_PER_INSERT = Math.floor(32_766 / INSERTED_COLUMNS);
+
+/**
+ * SQLite has one writer: a budget hold waits for the batch being inserted, so its batches stay
+ * small (100 rows take a few ms). PostgreSQL writes on its own connection and keeps large batches.
+ */
+function defaultBatchSize(db: Kysely<LedgerTables>): number {
+  return db.getExecutor().adapter instanceof SqliteAdapter ? 100 : 500;
+}
 
 interface Entry {
   /** The order of add(): what flush() waits for. */
@@ -80,7 +88,7 @@ export class LedgerWriter {
     options: LedgerWriterOptions = {},
   ) {
     this.logger = options.logger ?? pino({ level: 'silent' });
-    const { batchSize = 500, flushIntervalMs = 250, maxBufferedRows = 50_000 } = options;
+    const { batchSize = defaultBatchSize(db), flushIntervalMs = 250, maxBufferedRows = 50_000 } = options;
     const { retryInitialMs = 250, retryMaxMs = 5_000 } = options;
     this.settings = {
       batchSize: Math.max(1, Math.min(batchSize, MAX_ROWS_PER_INSERT)),
@@ -177,6 +185,8 @@ export class LedgerWriter {
       if (settled && this.stats().buffered > 0)
         await within(sleep(this.settings.retryInitialMs), deadline - Date.now());
     }
+    // An insert still in flight at the deadline decides whether its rows count as written: wait for it, briefly.
+    if (this.draining) await within(this.draining, 1000);
     const unwritten = this.stats().buffered;
     if (unwritten > 0) {
       this.logger.error(

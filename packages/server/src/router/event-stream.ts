@@ -48,12 +48,25 @@ export async function* eventStream<E extends StreamEvent>(
   run: (scope: StreamScope) => AsyncIterable<E>,
 ): AsyncGenerator<TrackedEnvelope<E>> {
   const { ctx } = opts;
+  const { config, connection, principal } = ctx;
+  const requestId = randomUUID();
+  let estimate = NOTHING;
+  const record = new StreamRecord(
+    { id: requestId, key: principal.name, procedure, surface: ctx.surface, ts: Date.now() },
+    () => estimate.promptTokens,
+    (ref) => priceOf(ctx.catalog, ref),
+  );
   // Counts the stream in tokenflow_* metrics once it ends, refusals below included.
-  const meter = ctx.metrics.stream(procedure, ctx.principal.name);
+  const meter = ctx.metrics.stream(procedure, principal.name);
+  // A stream refused before it starts is logged too, with nothing consumed.
+  const refuse = (error: TRPCError) => {
+    ctx.ledger.record(record.row(error.code));
+    return meter.refuse(error);
+  };
   if (opts.lastEventId) {
     // The client lost its connection and resubscribed. The upstream stream died
     // with the old connection, and replaying it from scratch would duplicate text.
-    throw meter.refuse(
+    throw refuse(
       new TRPCError({
         code: 'CONFLICT',
         message: `The stream was interrupted after event ${opts.lastEventId} and a generation cannot be resumed; send the request again.`,
@@ -61,14 +74,13 @@ export async function* eventStream<E extends StreamEvent>(
     );
   }
   if (ctx.lifecycle.draining) {
-    throw meter.refuse(
+    throw refuse(
       new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The gateway is shutting down; retry shortly.' }),
     );
   }
-  const { config, connection, principal } = ctx;
   if (connection && ctx.lifecycle.streamsOn(connection) >= config.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION) {
     ctx.metrics.rateLimited(principal.name, 'subscriptions');
-    throw meter.refuse(
+    throw refuse(
       new TRPCError({
         code: 'TOO_MANY_REQUESTS',
         message: `This connection already runs ${config.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION} streams (WS_MAX_SUBSCRIPTIONS_PER_CONNECTION); wait for one to end or open another connection.`,
@@ -76,7 +88,6 @@ export async function* eventStream<E extends StreamEvent>(
       }),
     );
   }
-  const requestId = randomUUID();
   const signal = opts.signal ?? new AbortController().signal;
   const backpressure = {
     highWaterBytes: config.WS_HIGH_WATER_BYTES,
@@ -98,17 +109,11 @@ export async function* eventStream<E extends StreamEvent>(
   const started = performance.now();
   let events = 0;
   let release = async () => {};
-  let estimate = NOTHING;
   let reservation: Reservation | null = null;
-  const record = new StreamRecord(
-    { id: requestId, key: principal.name, procedure, surface: ctx.surface, ts: Date.now() },
-    () => estimate.promptTokens,
-    (ref) => priceOf(ctx.catalog, ref),
-  );
   try {
     release = await admit(ctx, true);
     estimate = opts.estimate?.() ?? NOTHING;
-    if (ctx.budgets) reservation = await ctx.budgets.reserve(principal.name, principal.budgets, estimate);
+    if (ctx.budgets) reservation = await ctx.budgets.reserve(principal.name, principal.budgets, estimate, requestId);
     const scope = { requestId, signal, timeouts, coalesce: ctx.clientBehind };
     for await (const event of withSpanActive(span, run(scope))) {
       meter.event(event);
@@ -140,8 +145,9 @@ export async function* eventStream<E extends StreamEvent>(
     throw error;
   } finally {
     const code = failure instanceof TRPCError ? failure.code : failure ? 'INTERNAL_SERVER_ERROR' : 'OK';
-    // A caller that leaves before the end (an unsubscribe, a closed socket) cut the stream.
-    const outcome = signal.aborted || (!failure && !record.ended) ? 'CLIENT_CLOSED_REQUEST' : code;
+    // A caller that leaves before the end (an unsubscribe, a closed socket) cut the stream; so does a shutdown.
+    const cut = signal.aborted || (!failure && !record.ended);
+    const outcome = cut ? (ctx.lifecycle.draining ? 'SERVICE_UNAVAILABLE' : 'CLIENT_CLOSED_REQUEST') : code;
     ctx.ledger.record(record.row(outcome));
     reservation?.settle(record.spent());
     endSpan(span, failure);

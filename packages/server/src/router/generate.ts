@@ -1,12 +1,14 @@
-import { estimateTokens, promptChars, worstCase } from '../budgets/worst-case.ts';
+import { boundedByBudget, estimatePromptTokens, worstCase } from '../budgets/worst-case.ts';
 import { runGeneration } from '../generation/generate.ts';
 import { generateInputSchema } from '../generation/input.ts';
 import { priceOf } from '../routing/catalog.ts';
 import { publicProcedure } from '../trpc.ts';
 import { eventStream } from './event-stream.ts';
 
-export const generate = publicProcedure.input(generateInputSchema).subscription(({ input, ctx, signal }) =>
-  eventStream(
+export const generate = publicProcedure.input(generateInputSchema).subscription(({ input: asked, ctx, signal }) => {
+  const budgeted = ctx.budgets?.applies(ctx.principal.budgets) ?? false;
+  const input = boundedByBudget(asked, budgeted, ctx.config.ROUTING_DEFAULT_MAX_TOKENS);
+  return eventStream(
     'generate',
     {
       ctx,
@@ -25,9 +27,9 @@ export const generate = publicProcedure.input(generateInputSchema).subscription(
           ? priceOf(ctx.catalog, { provider: target.provider.name, model: target.model })
           : undefined;
         const maxTokens = input.maxTokens ?? ctx.config.ROUTING_DEFAULT_MAX_TOKENS;
-        return worstCase(estimateTokens(promptChars(input)), maxTokens, [price]);
+        return worstCase(estimatePromptTokens(input), maxTokens, [price]);
       },
     },
     (scope) => runGeneration(input, { registry: ctx.registry, catalog: ctx.catalog, ...scope }),
-  ),
-);
+  );
+});

@@ -1,35 +1,39 @@
-import { estimateTokens, promptChars, routablePrices, worstCase } from '../budgets/worst-case.ts';
+import { boundedByBudget, estimatePromptTokens, routablePrices, worstCase } from '../budgets/worst-case.ts';
 import { selectModelInputSchema } from '../generation/input.ts';
 import { runSelectModel } from '../generation/select-model.ts';
 import { publicProcedure } from '../trpc.ts';
 import { eventStream } from './event-stream.ts';
 
-export const selectModel = publicProcedure.input(selectModelInputSchema).subscription(({ input, ctx, signal }) =>
-  eventStream(
-    'selectModel',
-    {
-      ctx,
-      signal,
-      lastEventId: input.lastEventId,
-      // Checked before routing, so at the dearest model routing may pick for this request.
-      estimate: () =>
-        worstCase(
-          estimateTokens(promptChars(input)),
-          input.maxTokens ?? ctx.config.ROUTING_DEFAULT_MAX_TOKENS,
-          routablePrices(ctx.catalog, input),
-        ),
-    },
-    (scope) =>
-      runSelectModel(input, {
-        registry: ctx.registry,
-        ml: ctx.ml,
-        catalog: ctx.catalog,
-        policy: {
-          confidenceThreshold: ctx.config.ROUTING_CONFIDENCE_THRESHOLD,
-          defaultMaxTokens: ctx.config.ROUTING_DEFAULT_MAX_TOKENS,
-        },
-        classifyTimeoutMs: ctx.config.ROUTING_CLASSIFY_TIMEOUT_MS,
-        ...scope,
-      }),
-  ),
-);
+export const selectModel = publicProcedure
+  .input(selectModelInputSchema)
+  .subscription(({ input: asked, ctx, signal }) => {
+    const budgeted = ctx.budgets?.applies(ctx.principal.budgets) ?? false;
+    const input = boundedByBudget(asked, budgeted, ctx.config.ROUTING_DEFAULT_MAX_TOKENS);
+    return eventStream(
+      'selectModel',
+      {
+        ctx,
+        signal,
+        lastEventId: input.lastEventId,
+        // Checked before routing, so at the dearest model routing may pick for this request.
+        estimate: () =>
+          worstCase(
+            estimatePromptTokens(input),
+            input.maxTokens ?? ctx.config.ROUTING_DEFAULT_MAX_TOKENS,
+            routablePrices(ctx.catalog, input),
+          ),
+      },
+      (scope) =>
+        runSelectModel(input, {
+          registry: ctx.registry,
+          ml: ctx.ml,
+          catalog: ctx.catalog,
+          policy: {
+            confidenceThreshold: ctx.config.ROUTING_CONFIDENCE_THRESHOLD,
+            defaultMaxTokens: ctx.config.ROUTING_DEFAULT_MAX_TOKENS,
+          },
+          classifyTimeoutMs: ctx.config.ROUTING_CLASSIFY_TIMEOUT_MS,
+          ...scope,
+        }),
+    );
+  });

@@ -11,6 +11,7 @@ describe('budgetView', () => {
       title: 'Spend today',
       usedShare: 0.25,
       reservedShare: 0.125,
+      filled: 0.375,
       used: '$0.5',
       reserved: '$0.25',
       limit: '$2',
@@ -39,6 +40,8 @@ describe('budgetView', () => {
     expect(view.exhausted).toBe(true);
     const over = budgetView({ budget: 'usdPerDay', limit: 1, used: 1.5, reserved: 0.1, resetsAt: MIDNIGHT }, NOW);
     expect([over.usedShare, over.reservedShare, over.exhausted]).toEqual([1, 0, true]);
+    // The label says by how much: spending may pass the limit by what a request spent beyond its hold.
+    expect(over.filled).toBeCloseTo(1.6, 12);
   });
 
   it('treats a zero limit as exhausted by any spending', () => {

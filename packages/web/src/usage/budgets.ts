@@ -12,6 +12,8 @@ export interface BudgetView {
   /** The parts (0..1) of the bar: what is spent, and what requests in flight hold; together at most 1. */
   usedShare: number;
   reservedShare: number;
+  /** Spent and held over the limit, uncapped: a request may spend past its hold, so this can pass 1. */
+  filled: number;
   used: string;
   reserved: string;
   limit: string;
@@ -29,6 +31,7 @@ export function budgetView(status: BudgetStatus, now: number): BudgetView {
     title: TITLES[status.budget],
     usedShare,
     reservedShare: Math.min(1 - usedShare, share(status.reserved)),
+    filled: share(status.used + status.reserved),
     used: format(status.used),
     reserved: format(status.reserved),
     limit: format(status.limit),

@@ -15,13 +15,12 @@ export function BudgetBars({ keyName, budgets, now }: { keyName: string; budgets
         <ul className="budgets">
           {budgets.map((budget) => {
             const view = budgetView(budget, now);
-            const filled = view.usedShare + view.reservedShare;
             return (
               <li key={budget.budget} className="budget">
                 <div className="budget-title">
                   <strong>{view.title}</strong>
                   <span className="budget-limit">
-                    {formatPercent(filled)} of {view.limit}
+                    {formatPercent(view.filled)} of {view.limit}
                   </span>
                 </div>
                 {/* Two parts (spent, reserved), which a <meter> cannot draw: the text below says the same. */}
