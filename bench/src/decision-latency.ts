@@ -5,7 +5,7 @@ import { createTokenFlowClient, streamGenerate, streamSelectModel } from '@token
 import { bundledMiniLM, startMlService, tinyModels } from '@tokenflow/server/test-utils';
 import WebSocket from 'ws';
 import { benchModel } from './bench-models.ts';
-import { startProcess } from './processes.ts';
+import { startGateway, startProcess } from './processes.ts';
 import { type Summary, summarize } from './stats.ts';
 
 const CATEGORIES = ['reasoning', 'code', 'function-calling', 'text-to-text', 'creative', 'general'];
@@ -70,7 +70,7 @@ export async function decisionLatency(rounds: number, only?: readonly string[]):
         ML_COMPRESSOR_MODEL: tinyModels().llmlingua2,
       });
       await ml.ready(300_000);
-      const gateway = await startProcess<{ url: string; pid: number }>('src/gateway-process.mjs', {
+      const gateway = await startGateway({
         PORT: '0',
         LOG_LEVEL: 'silent',
         ML_SERVICE_URL: ml.url,
@@ -136,7 +136,7 @@ export async function decisionLatency(rounds: number, only?: readonly string[]):
         process.stderr.write(`  decision latency: ${backend} done\n`);
       } finally {
         await client.close();
-        gateway.child.kill('SIGTERM');
+        await gateway.stop();
         await ml.close();
       }
     }

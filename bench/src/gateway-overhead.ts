@@ -1,8 +1,9 @@
-import { createTokenFlowClient, streamGenerate } from '@tokenflow/client';
+import { createTokenFlowClient } from '@tokenflow/client';
 import OpenAI from 'openai';
 import WebSocket from 'ws';
-import { processUsage, startProcess } from './processes.ts';
+import { processUsage, startGateway, startProcess } from './processes.ts';
 import { round, type Summary, summarize } from './stats.ts';
+import { type Client, direct, reasons, safely, type Timing, viaSse, viaWebSocket } from './stream-clients.ts';
 
 export interface OverheadOptions {
   concurrency: number[];
@@ -20,92 +21,6 @@ export interface OverheadOptions {
  */
 export const PATHS = ['direct', 'ws', 'ws10', 'sse', 'v1'] as const;
 export type Path = (typeof PATHS)[number];
-type Timing = { ttft: number; total: number; tokens: number; failed?: string };
-
-/** A stream that fails is counted, not allowed to stop the whole benchmark. */
-const safely = (attempt: () => Promise<Timing>) => (): Promise<Timing> =>
-  attempt().catch((error: unknown) => ({
-    ttft: Number.NaN,
-    total: Number.NaN,
-    tokens: 0,
-    failed: error instanceof Error ? error.message : String(error),
-  }));
-
-const messages = [{ role: 'user' as const, content: 'benchmark' }];
-
-/**
- * The synthetic upstream's tokens are " t0", " t1", …: they are counted in the
- * text, so an event that carries several (the gateway joins text deltas that
- * arrive together while its client is behind) counts for each of them.
- */
-const tokensIn = (text: string) => text.split(' t').length - 1;
-
-/** The openai client: straight to the upstream (model `bench`) or through the gateway's /v1 (`bench/bench`). */
-async function direct(openai: OpenAI, model: string): Promise<Timing> {
-  const started = performance.now();
-  let ttft = Number.NaN;
-  let tokens = 0;
-  const stream = await openai.chat.completions.create({ model, messages, stream: true });
-  for await (const chunk of stream) {
-    const content = chunk.choices[0]?.delta.content;
-    if (content) {
-      if (tokens === 0) ttft = performance.now() - started;
-      tokens += tokensIn(content);
-    }
-  }
-  return { ttft, total: performance.now() - started, tokens };
-}
-
-type Client = ReturnType<typeof createTokenFlowClient>;
-
-async function viaWebSocket(client: Client): Promise<Timing> {
-  const started = performance.now();
-  let ttft = Number.NaN;
-  let tokens = 0;
-  for await (const event of streamGenerate(client, { messages, model: 'bench/bench' })) {
-    if (event.type !== 'text') continue;
-    if (tokens === 0) ttft = performance.now() - started;
-    tokens += tokensIn(event.text);
-  }
-  return { ttft, total: performance.now() - started, tokens };
-}
-
-async function viaSse(gatewayUrl: string): Promise<Timing> {
-  const started = performance.now();
-  let ttft = Number.NaN;
-  let tokens = 0;
-  const response = await fetch(`${gatewayUrl}/api/generate`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ messages, model: 'bench/bench' }),
-  });
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(bytes, { stream: true });
-    let boundary = buffer.indexOf('\n\n');
-    while (boundary >= 0) {
-      if (buffer.startsWith('event: text_chunk')) {
-        if (tokens === 0) ttft = performance.now() - started;
-        tokens += tokensIn(buffer.slice(buffer.indexOf('\ndata: '), boundary));
-      } else if (buffer.startsWith('event: error')) {
-        throw new Error(buffer.slice(0, boundary).split('\ndata: ')[1]);
-      }
-      buffer = buffer.slice(boundary + 2);
-      boundary = buffer.indexOf('\n\n');
-    }
-  }
-  return { ttft, total: performance.now() - started, tokens };
-}
-
-function reasons(failed: Timing[]) {
-  const counts = new Map<string, number>();
-  for (const t of failed) {
-    const reason = (t.failed ?? '').slice(0, 200);
-    counts.set(reason, (counts.get(reason) ?? 0) + 1);
-  }
-  return [...counts].sort((a, b) => b[1] - a[1]).map(([reason, streams]) => ({ reason, streams }));
-}
 
 export interface OverheadRow {
   concurrency: number;
@@ -124,6 +39,16 @@ export interface OverheadRow {
   failureReasons: Array<{ reason: string; streams: number }>;
 }
 
+/** The gateway's settings for the streaming benchmarks: the synthetic upstream as provider `bench`. */
+export const benchGatewayEnv = (upstreamBaseUrl: string): Record<string, string> => ({
+  PORT: '0',
+  LOG_LEVEL: 'silent',
+  TOKENFLOW_PROVIDER_BENCH_BASE_URL: upstreamBaseUrl,
+  TOKENFLOW_PROVIDER_BENCH_API_KEY: 'bench-key-123456',
+  LOCAL_PROVIDER: 'off',
+  WS_MAX_PAYLOAD_BYTES: String(16 * 1024 * 1024),
+});
+
 /**
  * Streams through the gateway (WebSocket and REST/SSE) against the same
  * streams straight from the upstream with the openai client, in alternating
@@ -135,19 +60,7 @@ export async function gatewayOverhead(options: OverheadOptions): Promise<Overhea
     INTERVAL_MS: String(options.intervalMs),
   });
   const profiling = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-  const gateway = await startProcess<{ url: string; pid: number }>(
-    'src/gateway-process.mjs',
-    {
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      TOKENFLOW_PROVIDER_BENCH_BASE_URL: upstream.ready.baseURL,
-      TOKENFLOW_PROVIDER_BENCH_API_KEY: 'bench-key-123456',
-      LOCAL_PROVIDER: 'off',
-      WS_MAX_PAYLOAD_BYTES: String(16 * 1024 * 1024),
-    },
-    undefined,
-    profiling,
-  );
+  const gateway = await startGateway(benchGatewayEnv(upstream.ready.baseURL), profiling);
   const openai = new OpenAI({ baseURL: upstream.ready.baseURL, apiKey: 'bench', maxRetries: 0 });
   const viaGateway = new OpenAI({ baseURL: `${gateway.ready.url}/v1`, apiKey: 'bench', maxRetries: 0 });
   const client = createTokenFlowClient({ url: gateway.ready.url, WebSocket });
@@ -206,9 +119,7 @@ export async function gatewayOverhead(options: OverheadOptions): Promise<Overhea
     }
   } finally {
     await Promise.all([client, ...clients].map((c) => c.close()));
-    const exited = new Promise((resolve) => gateway.child.once('exit', resolve));
-    gateway.child.kill('SIGTERM');
-    await exited; // its CPU profile, if any, is written on exit
+    await gateway.stop(); // its CPU profile, if any, is written on exit
     upstream.child.kill('SIGTERM');
   }
   return rows;

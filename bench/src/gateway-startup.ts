@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { processUsage, repoRoot } from './processes.ts';
+import { processUsage, repoRoot, temporaryDataDir } from './processes.ts';
 import { round, type Summary, summarize } from './stats.ts';
 
 const serverDir = join(repoRoot, 'packages', 'server');
@@ -14,11 +14,20 @@ const WAYS = {
 type Way = keyof typeof WAYS;
 
 /** Starts the gateway, times it until /healthz answers, reads its RSS then, and stops it. */
-async function startOnce(way: Way): Promise<{ ms: number; rssMb: number }> {
+async function startOnce(way: Way, dataDir: string): Promise<{ ms: number; rssMb: number }> {
   const started = performance.now();
   const child = spawn(process.execPath, [...WAYS[way]], {
     cwd: serverDir,
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', LOCAL_PROVIDER: 'off', TOKENFLOW_ENV_FILE: '/dev/null' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      LOCAL_PROVIDER: 'off',
+      TOKENFLOW_ENV_FILE: '/dev/null',
+      // The request log in a temporary directory (SQLite), never in the repository or an inherited database.
+      TOKENFLOW_DATA_DIR: dataDir,
+      DATABASE_URL: '',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
@@ -56,9 +65,15 @@ export async function gatewayStartup(rounds: number): Promise<StartupRow[]> {
     Way,
     Array<{ ms: number; rssMb: number }>
   >;
-  for (const way of ways) await startOnce(way); // warm-up: file caches, tsx's transpile cache
-  for (let r = 0; r < rounds; r += 1) {
-    for (const way of r % 2 === 0 ? ways : [...ways].reverse()) samples[way].push(await startOnce(way));
+  // One request log for every start, as a restarted gateway reopens its own (the warm-up creates it).
+  const dataDir = temporaryDataDir();
+  try {
+    for (const way of ways) await startOnce(way, dataDir.path); // warm-up: file caches, tsx's transpile cache
+    for (let r = 0; r < rounds; r += 1) {
+      for (const way of r % 2 === 0 ? ways : [...ways].reverse()) samples[way].push(await startOnce(way, dataDir.path));
+    }
+  } finally {
+    dataDir.remove();
   }
   return ways.map((way) => ({
     way,

@@ -5,13 +5,17 @@
 //   npm run bench -- --only=gateway --profile   also a CPU profile of the gateway, summarized (bench/results/profiles/)
 //   npm run bench -- --only=decision --backends=embedding,nli    some of its classifier backends
 //   npm run bench -- --only=compression --methods=llmlingua2,llmlingua2-int8    some compression methods
+//   npm run bench -- --only=ledger   the request log: its writer (SQLite, PostgreSQL) and streams with it on and off
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
+import { startPostgresServer } from '@tokenflow/server/test-utils';
 import { compressionThroughput } from './compression-throughput.ts';
 import { decisionLatency } from './decision-latency.ts';
 import { gatewayOverhead, type OverheadRow } from './gateway-overhead.ts';
 import { gatewayStartup } from './gateway-startup.ts';
+import { addedByLedger, ledgerStreams } from './ledger-streams.ts';
+import { ledgerWriter, postgresSchema } from './ledger-writer.ts';
 import { mlConcurrency } from './ml-concurrency.ts';
 import { repoRoot } from './processes.ts';
 import { summarizeProfile } from './profile-summary.ts';
@@ -48,6 +52,8 @@ const machine = {
   memoryGb: round(totalmem() / 1024 ** 3, 1),
   node: process.version,
   date: new Date().toISOString(),
+  // Other work on the machine (1, 5 and 15 minutes), as `uptime` shows it, when the run starts.
+  loadAverage: loadavg().map((load) => round(load, 2)),
 };
 
 const results: Record<string, unknown> = { machine };
@@ -56,6 +62,19 @@ function previousResults() {
   return existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : {};
 }
 const cell = (value: number) => String(round(value, 1)).padStart(7);
+
+type Spread = { p50: number; p95: number; p99: number };
+/** A streaming row's time to first token and total time, p50/p95/p99, as table cells. */
+const latencyCells = (row: { ttftMs: Spread; totalMs: Spread }) => [
+  cell(row.ttftMs.p50),
+  cell(row.ttftMs.p95),
+  cell(row.ttftMs.p99),
+  '|',
+  cell(row.totalMs.p50),
+  cell(row.totalMs.p95),
+  cell(row.totalMs.p99),
+  '|',
+];
 
 if (wanted('gateway')) {
   process.stderr.write(
@@ -73,14 +92,7 @@ if (wanted('gateway')) {
       [
         String(row.concurrency).padStart(7),
         row.path.padEnd(6),
-        cell(row.ttftMs.p50),
-        cell(row.ttftMs.p95),
-        cell(row.ttftMs.p99),
-        '|',
-        cell(row.totalMs.p50),
-        cell(row.totalMs.p95),
-        cell(row.totalMs.p99),
-        '|',
+        ...latencyCells(row),
         String(row.tokensPerSecond).padStart(7),
         String(row.gatewayCpuMsPerStream ?? '-').padStart(17),
         String(row.gatewayCpuUsPerToken ?? '-').padStart(9),
@@ -296,6 +308,102 @@ if (wanted('compression')) {
     ? (previousResults().compression?.rows ?? []).filter((row: { method: string }) => !methods.includes(row.method))
     : [];
   results.compression = { ratio, rows: [...compression, ...keptRows] };
+}
+
+if (wanted('ledger')) {
+  process.stderr.write('request log (ledger): its writer alone, then streams through gateways with it off and on\n');
+  // PostgreSQL as the tests run it (startPostgresServer: fsync and synchronous_commit off); without it, SQLite only.
+  const postgres = await startPostgresServer().catch((error: unknown) => {
+    process.stderr.write(`  no PostgreSQL, its rows are left out: ${error instanceof Error ? error.message : error}\n`);
+    return null;
+  });
+  try {
+    const writer = await ledgerWriter(
+      quick
+        ? {
+            rows: 20_000,
+            batches: [
+              { rows: 1, repeats: 50 },
+              { rows: 100, repeats: 20 },
+              { rows: 500, repeats: 20 },
+            ],
+            adds: 20_000,
+          }
+        : {
+            rows: 100_000,
+            batches: [
+              { rows: 1, repeats: 200 },
+              { rows: 100, repeats: 100 },
+              { rows: 500, repeats: 50 },
+            ],
+            adds: 100_000,
+          },
+      postgres?.url,
+    );
+    console.log('\nLedger writer alone (batches of 500, flush timer 250 ms)');
+    console.log(
+      'backend    rows/s   dropped  peak buffered  loop delay p99  max | flush ms p50 / p99 by batch rows | add() ns p50  p99',
+    );
+    for (const row of writer) {
+      const batches = row.batches.map((b) => `${b.rows}: ${b.ms.p50} / ${b.ms.p99}`).join('  ');
+      console.log(
+        `${row.backend.padEnd(9)} ${String(row.rowsPerSecond).padStart(7)} ${String(row.dropped).padStart(9)} ${String(row.peakBuffered).padStart(14)} ${cell(row.eventLoopDelayMs.p99)}  ${cell(row.eventLoopDelayMs.max)} | ${batches} | ${cell(row.addNs.p50)} ${cell(row.addNs.p99)}`,
+      );
+    }
+
+    const streamLevels = (levels ?? [1, 100]).map((concurrency) =>
+      concurrency <= 10
+        ? { concurrency, rounds: quick ? 3 : 10, streamsPerClient: 4 }
+        : { concurrency, rounds: quick ? 2 : 3, streamsPerClient: 3 },
+    );
+    const streams = await ledgerStreams({
+      levels: streamLevels,
+      tokens: options.tokens,
+      intervalMs: options.intervalMs,
+      databaseUrl: postgres ? await postgresSchema(postgres.url, 'gateway') : undefined,
+    });
+    console.log(
+      `\nStreams through the gateway with the ledger off and on (ms; ws, ${options.tokens} tokens ${options.intervalMs} ms apart)`,
+    );
+    console.log(
+      'streams  ledger    ttft p50  p95     p99     | total p50  p95     p99     | tok/s    gw cpu ms/stream  gw rss MB',
+    );
+    for (const row of streams.rows) {
+      console.log(
+        [
+          String(row.concurrency).padStart(7),
+          row.ledger.padEnd(8),
+          ...latencyCells(row),
+          String(row.tokensPerSecond).padStart(7),
+          String(row.gatewayCpuMsPerStream).padStart(17),
+          String(row.gatewayRssMb).padStart(10),
+          row.failures ? `  ${row.failures} failed: ${row.failureReasons[0]?.reason}` : '',
+        ].join(' '),
+      );
+    }
+    const ledgerAdded = addedByLedger(streams.rows);
+    console.log('\nAdded by the ledger (its gateway minus the LEDGER=off gateway, ms)');
+    const signed = (v: number | null) => (v === null ? '-' : v >= 0 ? `+${v}` : `${v}`);
+    for (const row of ledgerAdded) {
+      console.log(
+        `${String(row.concurrency).padStart(7)} ${row.ledger.padEnd(8)} ttft ${signed(row.addedTtftMs.p50)} / ${signed(row.addedTtftMs.p99)}   total ${signed(row.addedTotalMs.p50)} / ${signed(row.addedTotalMs.p99)}   tokens/s ${row.tokensPerSecondOfOff} of off   cpu ${signed(row.addedGatewayCpuMsPerStream)} ms/stream`,
+      );
+    }
+    for (const r of streams.recorded.filter((r) => r.rows !== null)) {
+      console.log(`  ${r.ledger}: ${r.rows} rows recorded for ${r.streams} streams`);
+    }
+    const loadAfter = loadavg().map((load) => round(load, 2));
+    console.log(`\nload average ${machine.loadAverage.join(', ')} at the start, ${loadAfter.join(', ')} at the end`);
+    results.ledger = {
+      loadAverage: { start: machine.loadAverage, end: loadAfter },
+      writer,
+      streams: streams.rows,
+      added: ledgerAdded,
+      recorded: streams.recorded,
+    };
+  } finally {
+    await postgres?.stop();
+  }
 }
 
 mkdirSync(dirname(resultsFile), { recursive: true });

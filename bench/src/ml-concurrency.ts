@@ -1,5 +1,5 @@
 import { type MlServing, startMlService } from '@tokenflow/server/test-utils';
-import { startProcess } from './processes.ts';
+import { startGateway } from './processes.ts';
 import { round, type Summary, summarize } from './stats.ts';
 
 export interface MlConcurrencyOptions {
@@ -57,7 +57,7 @@ export async function mlConcurrency(options: MlConcurrencyOptions): Promise<MlCo
   for (const [mode, { serving, settings }] of Object.entries(MODES) as Array<[MlMode, (typeof MODES)[MlMode]]>) {
     const ml = await startMlService(settings, serving);
     await ml.ready(300_000);
-    const gateway = await startProcess<{ url: string }>('src/gateway-process.mjs', {
+    const gateway = await startGateway({
       PORT: '0',
       LOG_LEVEL: 'silent',
       ML_SERVICE_URL: ml.url,
@@ -111,7 +111,7 @@ export async function mlConcurrency(options: MlConcurrencyOptions): Promise<MlCo
         }
       }
     } finally {
-      gateway.child.kill('SIGTERM');
+      await gateway.stop();
       await ml.close();
     }
   }
