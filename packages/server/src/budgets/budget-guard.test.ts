@@ -9,6 +9,7 @@ import { createLogger } from '../logger.ts';
 import { BudgetGuard } from './budget-guard.ts';
 import type { BudgetName } from './budget-schema.ts';
 import { BudgetStore } from './budget-store.ts';
+import { periodsAt } from './periods.ts';
 
 const DAY = 24 * 3600 * 1000;
 const dir = mkdtempSync(join(tmpdir(), 'tokenflow-budgets-'));
@@ -27,7 +28,10 @@ function guardAt(startMs: number, defaults = {}) {
   const crossed: string[] = [];
   const refused: BudgetName[] = [];
   const guard = new BudgetGuard({
-    store: new BudgetStore(() => ledger.db),
+    store: new BudgetStore(
+      () => ledger.db,
+      () => ledger.dialect,
+    ),
     defaults,
     logger: createLogger('silent'),
     alerts: {
@@ -106,41 +110,51 @@ describe('BudgetGuard', () => {
   });
 
   it('counts a request once however often its settle is repeated', async () => {
-    const store = new BudgetStore(() => ledger.db);
+    const store = new BudgetStore(
+      () => ledger.db,
+      () => ledger.dialect,
+    );
     const { guard } = guardAt(Date.UTC(2026, 11, 15, 12));
     const budgets = { usdPerDay: 1 };
     const id = randomUUID();
     await guard.reserve('twice-key', budgets, { usd: 0.5, tokens: 0 }, id);
 
-    const first = await store.settle('twice-key', id, { usd: 0.3, tokens: 0 });
-    const again = await store.settle('twice-key', id, { usd: 0.3, tokens: 0 });
+    const first = await store.settle('twice-key', id, periodsAt(Date.UTC(2026, 11, 15, 12)), { usd: 0.3, tokens: 0 });
+    const again = await store.settle('twice-key', id, periodsAt(Date.UTC(2026, 11, 15, 12)), { usd: 0.3, tokens: 0 });
 
     expect(first?.day.after.usd).toBeCloseTo(0.3, 12);
     expect(again).toBeNull();
     expect((await guard.status('twice-key', budgets))[0]).toMatchObject({ used: 0.3, reserved: 0 });
   });
 
-  it('asks to retry in a second when requests in flight hold what is missing, and names the reset when it is spent', async () => {
+  it('says why a request does not fit: held by requests in flight, too large for what is left, or spent', async () => {
     const { guard, crossed } = guardAt(Date.UTC(2026, 11, 16, 12));
     const budgets = { usdPerDay: 1 };
-    const hold = await guard.reserve('busy-key', budgets, { usd: 0.7, tokens: 0 }, randomUUID());
+    const refusal = (usd: number) =>
+      guard.reserve('busy-key', budgets, { usd, tokens: 0 }, randomUUID()).then(
+        () => null,
+        (e: TRPCError) => e,
+      );
+    const first = await guard.reserve('busy-key', budgets, { usd: 0.7, tokens: 0 }, randomUUID());
 
-    const held = await guard
-      .reserve('busy-key', budgets, { usd: 0.5, tokens: 0 }, randomUUID())
-      .catch((e: TRPCError) => e);
-    hold?.settle({ usd: 0.7, tokens: 0 });
+    const held = await refusal(0.5);
+    first?.settle({ usd: 0.7, tokens: 0 });
     await settled();
-    const spent = await guard
-      .reserve('busy-key', budgets, { usd: 0.5, tokens: 0 }, randomUUID())
-      .catch((e: TRPCError) => e);
-    await guard.reserve('busy-key', budgets, { usd: 0.5, tokens: 0 }, randomUUID()).catch(() => null);
+    const tooLarge = await refusal(0.5);
+    (await guard.reserve('busy-key', budgets, { usd: 0.3, tokens: 0 }, randomUUID()))?.settle({ usd: 0.3, tokens: 0 });
+    await settled();
+    const spent = await refusal(0.1);
+    await refusal(0.1);
 
-    expect((held as TRPCError).message).toContain('is held by requests in flight');
-    expect((held as TRPCError).cause).toMatchObject({ retryAfterMs: 1000 });
-    expect((spent as TRPCError).message).toContain('It resets at 2026-12-17T00:00:00.000Z');
-    expect((spent as TRPCError).cause).toMatchObject({ retryAfterMs: 12 * 3600 * 1000 });
-    // 0.7 of 1 crosses nothing at settle; the first refusal of the spent budget is its 100% alert, once.
-    expect(crossed).toEqual(['busy-key usdPerDay 1']);
+    expect(held?.message).toContain('is held by requests in flight');
+    expect(held?.cause).toMatchObject({ retryAfterMs: 1000 });
+    expect(tooLarge?.message).toContain('has $0.300000 left');
+    expect(tooLarge?.message).toContain('lower maxTokens');
+    expect(tooLarge?.cause).toMatchObject({ retryAfterMs: 12 * 3600 * 1000 });
+    expect(spent?.message).toContain('is spent: $1.00 spent');
+    expect(spent?.message).toContain('It resets at 2026-12-17T00:00:00.000Z');
+    // 0.7 crosses 80% when it settles, 1.0 crosses 100%; the refusals of the spent budget add no second alert.
+    expect(crossed).toEqual(['busy-key usdPerDay 0.8', 'busy-key usdPerDay 1']);
   });
 
   it('refuses with PRECONDITION_FAILED a request larger than the whole budget, and counts the refusal', async () => {
@@ -158,9 +172,12 @@ describe('BudgetGuard', () => {
 
   it('never touches the store for a key without budgets', async () => {
     const guard = new BudgetGuard({
-      store: new BudgetStore(() => {
-        throw new Error('the store was used');
-      }),
+      store: new BudgetStore(
+        () => {
+          throw new Error('the store was used');
+        },
+        () => 'sqlite',
+      ),
       defaults: {},
       logger: createLogger('silent'),
       alerts: { crossed: () => {}, refused: () => {} },
@@ -173,9 +190,12 @@ describe('BudgetGuard', () => {
 
   it('fails closed with SERVICE_UNAVAILABLE when the store cannot be reached', async () => {
     const guard = new BudgetGuard({
-      store: new BudgetStore(() => {
-        throw new Error('connect ECONNREFUSED');
-      }),
+      store: new BudgetStore(
+        () => {
+          throw new Error('connect ECONNREFUSED');
+        },
+        () => 'sqlite',
+      ),
       defaults: { usdPerDay: 1 },
       logger: createLogger('silent'),
       alerts: { crossed: () => {}, refused: () => {} },

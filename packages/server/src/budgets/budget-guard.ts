@@ -42,8 +42,8 @@ export class BudgetGuard {
   private readonly defaults: Budgets;
   /** Settles not yet written: shutdown waits for them (drain). */
   private readonly settling = new Set<Promise<void>>();
-  /** Budgets found exhausted this period, so the 100% alert fires once per instance. */
-  private readonly exhaustedAlerts = new Set<string>();
+  /** Alerts raised (key, budget, threshold, period), so each fires once per instance. */
+  private readonly alerted = new Set<string>();
 
   constructor(
     private readonly options: {
@@ -113,17 +113,30 @@ export class BudgetGuard {
       this.options.alerts.refused(key, shortfall.budget);
       throw this.exhausted(key, shortfall, worstCase, periods, now);
     }
-    return { settle: (spent) => this.track(this.settle(key, budgets, id, spent)) };
+    return { settle: (spent) => this.track(this.settle(key, budgets, id, periods, spent)) };
   }
 
-  /** Waits (up to `timeoutMs`) for the settles still being written: a clean shutdown leaves no hold behind. */
+  /**
+   * Waits (up to `timeoutMs`) for the settles still being written, those
+   * that start meanwhile included: a clean shutdown leaves no hold behind.
+   */
   async drain(timeoutMs: number) {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    while (this.settling.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, deadline - Date.now());
+      });
+      await Promise.race([Promise.allSettled([...this.settling]), timeout]);
+      clearTimeout(timer);
+    }
+  }
+
+  /** Deletes holds that expired a day ago or more (their gateway died before settling them). */
+  async sweep() {
+    await this.options.store.sweep(this.now()).catch((error: Error) => {
+      this.options.logger.warn({ err: error.message }, 'expired budget holds could not be swept');
     });
-    await Promise.race([Promise.allSettled([...this.settling]), timeout]);
-    clearTimeout(timer);
   }
 
   /** The key's budgets with what is spent and held now, for the usage report. */
@@ -146,27 +159,55 @@ export class BudgetGuard {
     const resetsAt = period === 'day' ? periods.dayEndsAt : periods.monthEndsAt;
     const needed = budget === 'tokensPerDay' ? worstCase.tokens : worstCase.usd;
     const spent = `${amountOf(budget, used)} spent and ${amountOf(budget, reserved)} held by requests in flight`;
+    const name = `The ${budget} budget of key "${key}" (${amountOf(budget, limit)})`;
+    const resets = `It resets at ${new Date(resetsAt).toISOString()}.`;
     if (used + needed <= limit) {
       // What is missing is held by requests in flight: it comes back as they end.
       return new TRPCError({
         code: 'TOO_MANY_REQUESTS',
-        message: `The ${budget} budget of key "${key}" (${amountOf(budget, limit)}) is held by requests in flight: ${spent}, and this one may use up to ${amountOf(budget, needed)}. Retry when they end.`,
+        message: `${name} is held by requests in flight: ${spent}, and this one may use up to ${amountOf(budget, needed)}. Retry when they end.`,
         cause: retryLater(1000),
       });
     }
-    const start = period === 'day' ? periods.day : periods.month;
-    const alertKey = `${key}\u0000${budget}\u0000${start}`;
-    if (!this.exhaustedAlerts.has(alertKey)) {
-      // Holds keep spending at or under the limit, so "100%" is the first refusal of a spent budget.
-      this.exhaustedAlerts.add(alertKey);
-      this.options.alerts.crossed(key, budget, 1);
-      this.options.logger.warn({ key, budget, limit, spent: used }, `key "${key}" has spent its ${budget} budget`);
+    if (used < limit) {
+      // Not spent: a smaller request fits now, this one only after the reset.
+      return new TRPCError({
+        code: 'TOO_MANY_REQUESTS',
+        message: `${name} has ${amountOf(budget, limit - used)} left (${spent}), and this request may use up to ${amountOf(budget, needed)}: lower maxTokens or shorten the prompt. ${resets}`,
+        cause: retryLater(resetsAt - now),
+      });
     }
+    this.alertOnce(key, budget, 1, period === 'day' ? periods.day : periods.month, limit, used);
     return new TRPCError({
       code: 'TOO_MANY_REQUESTS',
-      message: `The ${budget} budget of key "${key}" (${amountOf(budget, limit)}) cannot take this request: ${spent}, and this one may use up to ${amountOf(budget, needed)}. It resets at ${new Date(resetsAt).toISOString()}.`,
+      message: `${name} is spent: ${spent}. ${resets}`,
       cause: retryLater(resetsAt - now),
     });
+  }
+
+  /**
+   * The 80% and 100% alerts, each once per key, budget and period in this
+   * instance, whether spending crossed the mark when a request settled or a
+   * spent budget refused its first request.
+   */
+  private alertOnce(
+    key: string,
+    budget: BudgetName,
+    threshold: 0.8 | 1,
+    periodStart: string,
+    limit: number,
+    spent: number,
+  ) {
+    const id = `${key}\u0000${budget}\u0000${threshold}\u0000${periodStart}`;
+    if (this.alerted.has(id)) return;
+    // Entries of past periods are never looked up again: start over rather than grow without end.
+    if (this.alerted.size >= 100_000) this.alerted.clear();
+    this.alerted.add(id);
+    this.options.alerts.crossed(key, budget, threshold);
+    this.options.logger.warn(
+      { key, budget, limit, spent },
+      `key "${key}" has spent ${Math.round(threshold * 100)}% of its ${budget} budget`,
+    );
   }
 
   private track(settle: Promise<void>) {
@@ -180,14 +221,16 @@ export class BudgetGuard {
    * until it lands the hold keeps counting (the safe side), and it stops
    * counting when it expires.
    */
-  private async settle(key: string, budgets: Budgets, id: string, spent: Amount) {
+  private async settle(key: string, budgets: Budgets, id: string, periods: Periods, spent: Amount) {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const changes = await this.options.store.settle(key, id, spent);
+        // Null: an earlier attempt did it (its answer was lost), alerts included.
+        const changes = await this.options.store.settle(key, id, periods, spent);
         if (!changes) return;
-        this.alert(key, budgets, 'usdPerDay', changes.day.before.usd, changes.day.after.usd);
-        this.alert(key, budgets, 'tokensPerDay', changes.day.before.tokens, changes.day.after.tokens);
-        this.alert(key, budgets, 'usdPerMonth', changes.month.before.usd, changes.month.after.usd);
+        const { day, month } = changes;
+        this.alert(key, budgets, 'usdPerDay', periods.day, day.before.usd, day.after.usd);
+        this.alert(key, budgets, 'tokensPerDay', periods.day, day.before.tokens, day.after.tokens);
+        this.alert(key, budgets, 'usdPerMonth', periods.month, month.before.usd, month.after.usd);
         return;
       } catch (error) {
         if (attempt >= 6) {
@@ -199,16 +242,12 @@ export class BudgetGuard {
     }
   }
 
-  private alert(key: string, budgets: Budgets, budget: BudgetName, before: number, after: number) {
+  private alert(key: string, budgets: Budgets, budget: BudgetName, start: string, before: number, after: number) {
     const limit = budgets[budget];
     if (limit === undefined) return;
     for (const threshold of THRESHOLDS) {
       if (before < threshold * limit && after >= threshold * limit) {
-        this.options.alerts.crossed(key, budget, threshold);
-        this.options.logger.warn(
-          { key, budget, limit, spent: after },
-          `key "${key}" has spent ${Math.round(threshold * 100)}% of its ${budget} budget`,
-        );
+        this.alertOnce(key, budget, threshold, start, limit, after);
       }
     }
   }

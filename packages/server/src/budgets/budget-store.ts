@@ -1,4 +1,5 @@
-import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import type { LedgerDialect } from '../ledger/database.ts';
 import type { LedgerTables } from '../ledger/tables.ts';
 import type { BudgetName, Budgets } from './budget-schema.ts';
 import type { Periods } from './periods.ts';
@@ -54,8 +55,11 @@ const EMPTY: Spend = { spentUsd: 0, reservedUsd: 0, spentTokens: 0, reservedToke
  * gateway died) stops counting when it expires.
  */
 export class BudgetStore {
-  /** `database` is read at each call: the ledger opens its database after the services are built. */
-  constructor(private readonly database: () => Kysely<LedgerTables>) {}
+  /** Both are read at each call: the ledger opens its database after the services are built. */
+  constructor(
+    private readonly database: () => Kysely<LedgerTables>,
+    private readonly dialect: () => LedgerDialect,
+  ) {}
 
   private get db() {
     return this.database();
@@ -85,13 +89,7 @@ export class BudgetStore {
       this.db.transaction().execute(async (trx) => {
         const { key, periods, amount, now } = request;
         await ensureRows(trx, key, periods);
-        // Locks both rows until commit: every instance's holds for this key wait here.
-        await trx
-          .updateTable('budget_spend')
-          .set({ spent_usd: sql`spent_usd` })
-          .where('api_key', '=', key)
-          .where(inPeriods(periods))
-          .execute();
+        await this.lockRows(trx, key, periods);
         const spend = await spendIn(trx, key, periods, now);
         const shortfall = shortfallOf(budgets, spend, amount);
         if (shortfall) return shortfall;
@@ -117,9 +115,10 @@ export class BudgetStore {
    * held in. Returns the spending before and after, for the 80% and 100%
    * alerts, or null when the hold was already settled.
    */
-  settle(key: string, id: string, spent: Amount) {
+  settle(key: string, id: string, periods: Periods, spent: Amount) {
     return this.serial(key, () =>
       this.db.transaction().execute(async (trx) => {
+        await this.lockRows(trx, key, periods);
         const hold = await trx
           .deleteFrom('budget_holds')
           .where('id', '=', id)
@@ -152,6 +151,24 @@ export class BudgetStore {
         return changes;
       }),
     );
+  }
+
+  /**
+   * Locks the key's day and month rows until commit, always in the same
+   * order (day, then month): holds and settles from every instance queue
+   * here, and never hold one row each while waiting for the other. On
+   * SQLite there is one writer thread running one transaction at a time.
+   */
+  private async lockRows(trx: Transaction<LedgerTables>, key: string, periods: Periods) {
+    if (this.dialect() !== 'postgres') return;
+    await trx
+      .selectFrom('budget_spend')
+      .select('period')
+      .where('api_key', '=', key)
+      .where(inPeriods(periods))
+      .orderBy('period')
+      .forUpdate()
+      .execute();
   }
 
   /** The key's spending and unexpired holds in these periods. */

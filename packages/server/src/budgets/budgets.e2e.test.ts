@@ -39,7 +39,7 @@ describe('budgets', () => {
     expect(upstream.requests).toHaveLength(0);
   });
 
-  it('lets 200 concurrent requests spend no more than the budget, refuses the rest, and alerts at 80% and 100%', async () => {
+  it('lets 200 concurrent requests spend no more than the budget, refuses the rest, and alerts at 80%', async () => {
     const answers = await Promise.all(
       Array.from({ length: 200 }, () => streamRest(gateway.url, '/api/generate', KEYS.alice, generateBody())),
     );
@@ -80,7 +80,8 @@ describe('budgets', () => {
     expect(budgets[0]?.used).toBeCloseTo(10 * COST, 12);
     const metrics = await fetch(`${gateway.url}/metrics`, { headers: auth(KEYS.alice) }).then((r) => r.text());
     expect(metrics).toMatch(/tokenflow_budget_alerts_total\{key="alice",budget="usdPerDay",threshold="0.8"\} 1/);
-    expect(metrics).toMatch(/tokenflow_budget_alerts_total\{key="alice",budget="usdPerDay",threshold="1"\} 1/);
+    // 10 of 10.5 requests' worth is spent: past 80%, not at 100%.
+    expect(metrics).not.toMatch(/tokenflow_budget_alerts_total\{key="alice",budget="usdPerDay",threshold="1"\}/);
     const refusals = /tokenflow_budget_refusals_total\{key="alice",budget="usdPerDay"\} (\d+)/.exec(metrics)?.[1];
     // 191 here, and one more if the can-never-fit test ran first.
     expect(Number(refusals)).toBeGreaterThanOrEqual(191);

@@ -66,7 +66,10 @@ export function composeServices(config: Config, logger: Logger, lifecycle: Lifec
   const budgets = ledger.enabled
     ? new BudgetGuard({
         // The store reads the database only once the ledger is open (before the gateway listens).
-        store: new BudgetStore(() => ledger.db),
+        store: new BudgetStore(
+          () => ledger.db,
+          () => ledger.dialect,
+        ),
         defaults: {
           usdPerDay: config.BUDGET_USD_PER_DAY,
           usdPerMonth: config.BUDGET_USD_PER_MONTH,
@@ -74,7 +77,8 @@ export function composeServices(config: Config, logger: Logger, lifecycle: Lifec
         },
         logger: logger.child({ component: 'budgets' }),
         // A request that never settles (its gateway died) stops holding once no stream could still be running.
-        holdTtlMs: config.GENERATE_TOTAL_TIMEOUT_MS + 60_000,
+        // Each selectModel fallback gets its own total timeout: four of them, and five minutes more.
+        holdTtlMs: 4 * config.GENERATE_TOTAL_TIMEOUT_MS + 300_000,
         alerts: {
           crossed: (key, budget, threshold) => metrics.budgetAlert(key, budget, threshold),
           refused: (key, budget) => metrics.budgetRefused(key, budget),
@@ -100,7 +104,8 @@ export function composeServices(config: Config, logger: Logger, lifecycle: Lifec
   const stop = async (graceMs: number) => {
     await services.limiter.close();
     const deadline = Date.now() + graceMs;
-    await budgets?.drain(graceMs);
+    // At once: a slow settle must not use up the time the buffered rows need.
+    await Promise.all([budgets?.drain(graceMs), ledger.flush(graceMs)]);
     await ledger.close(Math.max(0, deadline - Date.now()));
     await stopTracing();
   };

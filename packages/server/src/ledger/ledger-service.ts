@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { LedgerDialect } from './database.ts';
 import { createLedger, type Ledger } from './index.ts';
 import type { RequestRow } from './request-row.ts';
 import type { LedgerTables } from './tables.ts';
@@ -51,6 +52,15 @@ export class LedgerService {
   /** The database, for the budget counters that live beside the log. */
   get db(): Kysely<LedgerTables> {
     return this.opened().db;
+  }
+
+  get dialect(): LedgerDialect {
+    return this.opened().dialect;
+  }
+
+  /** Writes what is buffered now, for at most `timeoutMs` (a shutdown does this while budget settles finish). */
+  async flush(timeoutMs: number) {
+    await this.ledger?.writer.flush({ timeoutMs }).catch(() => undefined);
   }
 
   record(row: RequestRow) {

@@ -31,7 +31,7 @@ describe.each(ledgerBackends())('the ledger schema on $name', (backend) => {
     const first = await migrateLedger(db, dialect);
     const second = await migrateLedger(db, dialect);
 
-    expect(first).toEqual(['001_requests', '002_budget_spend', '003_requests_api_key_seq']);
+    expect(first).toEqual(['001_requests', '002_budget_spend', '003_requests_api_key_seq', '004_budget_holds']);
     expect(second).toEqual([]);
     expect(await appliedLedgerMigrations(db, dialect)).toEqual(LEDGER_MIGRATIONS);
   });
@@ -42,7 +42,24 @@ describe.each(ledgerBackends())('the ledger schema on $name', (backend) => {
 
     const applied = await migrateLedger(db, dialect);
 
-    expect(applied).toEqual(['002_budget_spend', '003_requests_api_key_seq']);
+    expect(applied).toEqual(['002_budget_spend', '003_requests_api_key_seq', '004_budget_holds']);
+  });
+
+  it('moves a database with the first budget counters to hold rows, keeping what was spent', async () => {
+    const { db, dialect } = await open();
+    await (await ledgerMigrator(db, dialect)).migrateTo('003_requests_api_key_seq');
+    await sql`insert into budget_spend (api_key, period, period_start, spent_usd, reserved_usd, spent_tokens, reserved_tokens)
+      values ('alice', 'day', '2026-12-07', 1.5, 0.25, 300, 40)`.execute(db);
+
+    const applied = await migrateLedger(db, dialect);
+    const spent = await db.selectFrom('budget_spend').selectAll().execute();
+    const holds = await db.selectFrom('budget_holds').selectAll().execute();
+
+    expect(applied).toEqual(['004_budget_holds']);
+    expect(spent).toEqual([
+      { api_key: 'alice', period: 'day', period_start: '2026-12-07', spent_usd: 1.5, spent_tokens: 300 },
+    ]);
+    expect(holds).toEqual([]);
   });
 
   it('names the migration that failed', async () => {

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { type Migration, Migrator } from 'kysely/migration';
-import { createBudgetTables } from '../budgets/budget-migration.ts';
+import { createBudgetHolds } from '../budgets/budget-migration.ts';
 import type { LedgerDialect } from './database.ts';
 
 /**
@@ -52,8 +52,21 @@ export function ledgerMigrations(dialect: LedgerDialect): Record<string, Migrati
       },
     },
     '002_budget_spend': {
-      // What each key spent per period, and what its requests in flight hold: budgets/budget-store.ts.
-      up: (db: Kysely<unknown>) => createBudgetTables(db),
+      async up(db: Kysely<unknown>) {
+        // Token counters are double precision too: a held estimate may be fractional, and
+        // PostgreSQL refuses a fractional parameter added to a bigint.
+        await db.schema
+          .createTable('budget_spend')
+          .addColumn('api_key', 'text', (col) => col.notNull())
+          .addColumn('period', 'text', (col) => col.notNull())
+          .addColumn('period_start', 'text', (col) => col.notNull())
+          .addColumn('spent_usd', 'double precision', (col) => col.notNull().defaultTo(0))
+          .addColumn('reserved_usd', 'double precision', (col) => col.notNull().defaultTo(0))
+          .addColumn('spent_tokens', 'double precision', (col) => col.notNull().defaultTo(0))
+          .addColumn('reserved_tokens', 'double precision', (col) => col.notNull().defaultTo(0))
+          .addPrimaryKeyConstraint('budget_spend_pk', ['api_key', 'period', 'period_start'])
+          .execute();
+      },
     },
     '003_requests_api_key_seq': {
       async up(db: Kysely<unknown>) {
@@ -61,6 +74,11 @@ export function ledgerMigrations(dialect: LedgerDialect): Record<string, Migrati
         // sorted all of the key's rows again, which made an export quadratic in its length.
         await db.schema.createIndex('requests_api_key_seq').on('requests').columns(['api_key', 'seq']).execute();
       },
+    },
+    // Holds become one row per request in flight (budgets/budget-store.ts), so a repeated settle
+    // counts once and a dead gateway's holds expire; budget_spend keeps only what was spent.
+    '004_budget_holds': {
+      up: (db: Kysely<unknown>) => createBudgetHolds(db),
     },
   };
 }

@@ -140,6 +140,17 @@ class WorkerSqliteDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
+    // Kysely does not wait for queries in flight: take the write lock, so a transaction that began
+    // (a budget settle) commits or rolls back before the threads close, rather than losing its end.
+    // Bounded: a statement that never answers must not hold a shutdown forever.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.writeLock.lock(),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, 2000);
+      }),
+    ]);
+    clearTimeout(timer);
     await closeSqliteThreads(this.threads);
   }
 
