@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { BudgetStatus } from '../ledger/usage-query.ts';
 import { retryLater } from '../limits/refusal.ts';
 import { type BudgetName, type Budgets, hasBudgets } from './budget-schema.ts';
-import type { Amount, BudgetStore, Shortfall, Spend } from './budget-store.ts';
+import { type Amount, type BudgetStore, budgetFigures, type Shortfall, type Spend } from './budget-store.ts';
 import { type Periods, periodsAt } from './periods.ts';
 
 /** A request's hold on its key's budgets; `settle` turns it into what the request spent. */
@@ -254,37 +254,8 @@ export class BudgetGuard {
 }
 
 function statuses(budgets: Budgets, spend: Record<'day' | 'month', Spend>, periods: Periods): BudgetStatus[] {
-  const out: BudgetStatus[] = [];
-  const at = (ms: number) => new Date(ms).toISOString();
-  if (budgets.usdPerDay !== undefined) {
-    const { spentUsd, reservedUsd } = spend.day;
-    out.push({
-      budget: 'usdPerDay',
-      limit: budgets.usdPerDay,
-      used: spentUsd,
-      reserved: reservedUsd,
-      resetsAt: at(periods.dayEndsAt),
-    });
-  }
-  if (budgets.usdPerMonth !== undefined) {
-    const { spentUsd, reservedUsd } = spend.month;
-    out.push({
-      budget: 'usdPerMonth',
-      limit: budgets.usdPerMonth,
-      used: spentUsd,
-      reserved: reservedUsd,
-      resetsAt: at(periods.monthEndsAt),
-    });
-  }
-  if (budgets.tokensPerDay !== undefined) {
-    const { spentTokens, reservedTokens } = spend.day;
-    out.push({
-      budget: 'tokensPerDay',
-      limit: budgets.tokensPerDay,
-      used: spentTokens,
-      reserved: reservedTokens,
-      resetsAt: at(periods.dayEndsAt),
-    });
-  }
-  return out;
+  return budgetFigures(budgets, spend).map((figure) => ({
+    ...figure,
+    resetsAt: new Date(periodOf(figure.budget) === 'day' ? periods.dayEndsAt : periods.monthEndsAt).toISOString(),
+  }));
 }

@@ -236,15 +236,31 @@ async function spendIn(db: Db, key: string, periods: Periods, now: number): Prom
 }
 
 /** The first budget `amount` does not fit in, given what is spent and held. */
-function shortfallOf(budgets: Budgets, spend: Record<Period, Spend>, amount: Amount): Shortfall | null {
-  const checks: Array<[BudgetName, number | undefined, number, number, number]> = [
-    ['usdPerDay', budgets.usdPerDay, spend.day.spentUsd, spend.day.reservedUsd, amount.usd],
-    ['usdPerMonth', budgets.usdPerMonth, spend.month.spentUsd, spend.month.reservedUsd, amount.usd],
-    ['tokensPerDay', budgets.tokensPerDay, spend.day.spentTokens, spend.day.reservedTokens, amount.tokens],
+/** Each budget the key has, with what is spent and held in its period: what holds check and reports show. */
+export function budgetFigures(budgets: Budgets, spend: Record<Period, Spend>): Shortfall[] {
+  const all: Array<Omit<Shortfall, 'limit'> & { limit: number | undefined }> = [
+    { budget: 'usdPerDay', limit: budgets.usdPerDay, used: spend.day.spentUsd, reserved: spend.day.reservedUsd },
+    {
+      budget: 'usdPerMonth',
+      limit: budgets.usdPerMonth,
+      used: spend.month.spentUsd,
+      reserved: spend.month.reservedUsd,
+    },
+    {
+      budget: 'tokensPerDay',
+      limit: budgets.tokensPerDay,
+      used: spend.day.spentTokens,
+      reserved: spend.day.reservedTokens,
+    },
   ];
-  for (const [budget, limit, used, reserved, needed] of checks) {
+  return all.filter((figure): figure is Shortfall => figure.limit !== undefined);
+}
+
+function shortfallOf(budgets: Budgets, spend: Record<Period, Spend>, amount: Amount): Shortfall | null {
+  for (const figure of budgetFigures(budgets, spend)) {
+    const needed = figure.budget === 'tokensPerDay' ? amount.tokens : amount.usd;
     // A nano-dollar of slack: sums of floats need not land exactly on the limit.
-    if (limit !== undefined && used + reserved + needed > limit + 1e-9) return { budget, limit, used, reserved };
+    if (figure.used + figure.reserved + needed > figure.limit + 1e-9) return figure;
   }
   return null;
 }

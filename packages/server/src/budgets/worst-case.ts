@@ -1,6 +1,7 @@
 import type { Price } from '../accounting/cost.ts';
 import { type ChatMessage, charsOf, imageCount } from '../generation/chat-schema.ts';
 import type { Catalog } from '../routing/catalog.ts';
+import type { Budgets } from './budget-schema.ts';
 import type { Amount } from './budget-store.ts';
 
 const PER_MTOK = 1_000_000;
@@ -38,10 +39,16 @@ export function estimatePromptTokens(input: {
  */
 export function boundedByBudget<T extends { maxTokens?: number | undefined }>(
   input: T,
-  budgeted: boolean,
-  defaultMaxTokens: number,
+  ctx: {
+    budgets: { applies(own: Budgets | undefined): boolean } | null;
+    principal: { budgets?: Budgets | undefined };
+    config: { ROUTING_DEFAULT_MAX_TOKENS: number };
+  },
 ): T {
-  return budgeted && input.maxTokens === undefined ? { ...input, maxTokens: defaultMaxTokens } : input;
+  const budgeted = ctx.budgets?.applies(ctx.principal.budgets) ?? false;
+  return budgeted && input.maxTokens === undefined
+    ? { ...input, maxTokens: ctx.config.ROUTING_DEFAULT_MAX_TOKENS }
+    : input;
 }
 
 /** What a request may cost at most: its prompt and maxTokens of output, at the dearest of the prices it may run at. */

@@ -6,8 +6,7 @@ import { publicProcedure } from '../trpc.ts';
 import { eventStream } from './event-stream.ts';
 
 export const generate = publicProcedure.input(generateInputSchema).subscription(({ input: asked, ctx, signal }) => {
-  const budgeted = ctx.budgets?.applies(ctx.principal.budgets) ?? false;
-  const input = boundedByBudget(asked, budgeted, ctx.config.ROUTING_DEFAULT_MAX_TOKENS);
+  const input = boundedByBudget(asked, ctx);
   return eventStream(
     'generate',
     {

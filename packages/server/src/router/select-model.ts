@@ -7,8 +7,7 @@ import { eventStream } from './event-stream.ts';
 export const selectModel = publicProcedure
   .input(selectModelInputSchema)
   .subscription(({ input: asked, ctx, signal }) => {
-    const budgeted = ctx.budgets?.applies(ctx.principal.budgets) ?? false;
-    const input = boundedByBudget(asked, budgeted, ctx.config.ROUTING_DEFAULT_MAX_TOKENS);
+    const input = boundedByBudget(asked, ctx);
     return eventStream(
       'selectModel',
       {
