@@ -67,6 +67,8 @@ function requestRow(): RequestRow {
     costSource: 'catalog',
     tokensSaved: 0,
     usdSaved: 0,
+    cache: null,
+    cacheSavedUsd: 0,
     ttftMs: 4,
     totalMs: 531,
     outcome: 'OK',

@@ -6,10 +6,14 @@
 //   npm run bench -- --only=decision --backends=embedding,nli    some of its classifier backends
 //   npm run bench -- --only=compression --methods=llmlingua2,llmlingua2-int8    some compression methods
 //   npm run bench -- --only=ledger   the request log: its writer (SQLite, PostgreSQL) and streams with it on and off
+//   npm run bench -- --only=cache    the response cache: the semantic pair set's rates and curve, a hit's TTFT beside a miss
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
+import { chooseThreshold, ratesAt, SEMANTIC_THRESHOLD } from '@tokenflow/server/cache-eval';
 import { startPostgresServer } from '@tokenflow/server/test-utils';
+import { cacheHits } from './cache-hits.ts';
+import { judgedCachePairs } from './cache-pairs.ts';
 import { compressionThroughput } from './compression-throughput.ts';
 import { decisionLatency } from './decision-latency.ts';
 import { gatewayOverhead, type OverheadRow } from './gateway-overhead.ts';
@@ -404,6 +408,59 @@ if (wanted('ledger')) {
   } finally {
     await postgres?.stop();
   }
+}
+
+if (wanted('cache')) {
+  process.stderr.write('response cache: the semantic pair set under all-MiniLM-L6-v2, then hits beside misses\n');
+  const judged = await judgedCachePairs();
+  const split = (name: 'dev' | 'test') => judged.filter((pair) => pair.split === name);
+  const fine = Array.from({ length: 50 }, (_, i) => round(0.5 + i * 0.01, 2));
+  const chosen = chooseThreshold(split('dev'), fine);
+  const steps = Array.from({ length: 10 }, (_, i) => round(0.5 + i * 0.05, 2));
+  const thresholds = [...new Set([...steps, chosen, SEMANTIC_THRESHOLD, 0.97, 0.99])].sort((a, b) => a - b);
+  console.log(
+    `\nSemantic cache pair set: threshold chosen on dev ${chosen}, the gateway's default ${SEMANTIC_THRESHOLD}`,
+  );
+  console.log(
+    'threshold | dev: paraphrases hit  near-misses hit (stopped by guard) | test: paraphrases hit  near-misses hit (stopped by guard)',
+  );
+  const curve = thresholds.map((threshold) => ({
+    threshold,
+    dev: ratesAt(split('dev'), threshold),
+    test: ratesAt(split('test'), threshold),
+  }));
+  const pct = (rate: number) => `${round(rate * 100, 1)}%`.padStart(6);
+  for (const row of curve) {
+    console.log(
+      `${String(row.threshold).padStart(9)} | ${pct(row.dev.paraphraseHitRate)} ${String(row.dev.nearMissHits).padStart(4)}/${row.dev.nearMisses} (${row.dev.stoppedByGuard}) | ${pct(row.test.paraphraseHitRate)} ${String(row.test.nearMissHits).padStart(4)}/${row.test.nearMisses} (${row.test.stoppedByGuard})`,
+    );
+  }
+  const atDefault = ratesAt(split('test'), SEMANTIC_THRESHOLD);
+  console.log(
+    `test split at the default ${SEMANTIC_THRESHOLD}: ${pct(atDefault.paraphraseHitRate)} of ${atDefault.paraphrases} paraphrases hit, ${atDefault.nearMissHits} of ${atDefault.nearMisses} near-misses hit`,
+  );
+  const byCategory = [...new Set(judged.map((p) => `${p.kind}/${p.category}`))].map((name) => {
+    const pairs = split('test').filter((p) => `${p.kind}/${p.category}` === name);
+    const served = pairs.filter((p) => p.similarity >= SEMANTIC_THRESHOLD && p.guard === null).length;
+    return { name, pairs: pairs.length, served };
+  });
+  for (const row of byCategory) console.log(`  test ${row.name.padEnd(22)} served ${row.served}/${row.pairs}`);
+
+  const hits = await cacheHits({ samples: quick ? 20 : 60, tokens: options.tokens, intervalMs: options.intervalMs });
+  console.log(
+    `\nA cache hit beside a miss, one stream at a time (ms; ${options.tokens} tokens ${options.intervalMs} ms apart upstream)`,
+  );
+  console.log('path  kind     ttft p50  p95     p99     | total p50  p95     p99     | samples');
+  for (const row of hits.rows) {
+    console.log(
+      [row.path.padEnd(5), row.kind.padEnd(6), ...latencyCells(row), String(row.samples).padStart(7)].join(' '),
+    );
+  }
+  console.log(`  ${hits.hitsCounted} hits counted by the gateway's tokenflow_cache_lookups_total`);
+  results.cache = {
+    pairs: { chosenOnDev: chosen, default: SEMANTIC_THRESHOLD, curve, testAtDefault: atDefault, byCategory },
+    hits,
+  };
 }
 
 mkdirSync(dirname(resultsFile), { recursive: true });

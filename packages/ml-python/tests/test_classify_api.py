@@ -22,6 +22,14 @@ def test_scores_every_default_category_best_first_summing_to_one(tiny_service):
     assert body["backend"] == "nli"
     assert body["model"].endswith("tiny-bart-mnli")
     assert body["elapsed_ms"] > 0
+    assert body["embedding"] is None
+
+
+def test_the_nli_backend_has_no_embedding_to_return(tiny_service):
+    response = classify(tiny_service, prompt="Summarize this text.", return_embedding=True)
+
+    assert response.status_code == 200
+    assert response.json()["embedding"] is None
 
 
 def test_uses_the_callers_categories_and_scores_each_alone_for_multi_label(tiny_service):
@@ -52,6 +60,7 @@ def test_uses_the_callers_categories_and_scores_each_alone_for_multi_label(tiny_
         ({"prompt": "x", "possible_categories": ["y" * 65]}, "at most 64 characters"),
         ({"prompt": "x", "possible_categories": ["   "]}, "at least 1 character"),
         ({"prompt": "x", "temperature": 1}, "temperature: Extra inputs are not permitted"),
+        ({"prompt": "x", "return_embedding": "maybe"}, "return_embedding: Input should be"),
         ({}, "prompt: Field required"),
     ],
 )

@@ -1,10 +1,12 @@
-"""Concurrent /classify requests share encoder passes, and each still gets its own answer."""
+"""Concurrent /classify requests share encoder passes, and each still gets its own answer
+(and, when it asks, its own prompt's embedding)."""
 
 import concurrent.futures
 import contextlib
 import time
 
 import httpx
+import numpy as np
 import pytest
 from test_metrics import scrape, value
 
@@ -30,7 +32,8 @@ def test_a_batch_scores_each_prompt_as_it_would_be_scored_alone(classifier):
 
     batched = classifier.classify_batch(calls)
 
-    for call, scores in zip(calls, batched, strict=True):
+    for call, result in zip(calls, batched, strict=True):
+        scores = result.scores
         alone = classifier.classify(call.prompt, call.categories, multi_label=False)
         assert scores[0][0] == alone[0][0]
         # Int8 activations share one scale per pass, so scores move a little with the batch
@@ -52,9 +55,15 @@ def service(embedding_service):
         yield running
 
 
-def post(service, prompt, categories):
-    body = {"prompt": prompt, "possible_categories": categories}
+def post(service, prompt, categories, **options):
+    body = {"prompt": prompt, "possible_categories": categories, **options}
     return httpx.post(f"{service.url}/classify", json=body, timeout=30)
+
+
+def embedding(service, prompt):
+    response = post(service, prompt, None, return_embedding=True)
+    assert response.status_code == 200, response.text
+    return np.array(response.json()["embedding"])
 
 
 def test_concurrent_requests_run_in_batches_and_each_gets_its_own_answer(service):
@@ -84,6 +93,43 @@ def test_readiness_reports_each_queue(service):
 
     assert queues["classify"] == {"max_batch": 8, "max_waiting": 128, "waiting": 0, "running": 0}
     assert queues["compress"] == {"max_batch": 1, "max_waiting": 8, "waiting": 0, "running": 0}
+
+
+def test_returns_the_prompts_unit_embedding_only_when_asked(service):
+    vector = embedding(service, "Write a haiku about the sea at night.")
+
+    assert vector.shape == (384,)
+    assert np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-4)
+    assert post(service, "Write a haiku about the sea at night.", None).json()["embedding"] is None
+    # One prompt alone in its pass gives the same vector every time.
+    assert np.array_equal(embedding(service, "Write a haiku about the sea at night."), vector)
+
+
+def test_paraphrases_embed_closer_together_than_unrelated_prompts(service):
+    refund = embedding(service, "How do I get a refund for my order?")
+    money_back = embedding(service, "I want my money back for what I bought.")
+    mountain = embedding(service, "What is the tallest mountain in Europe?")
+
+    assert refund @ money_back > refund @ mountain + 0.2
+
+
+def test_a_batch_mixing_requests_with_and_without_the_embedding_answers_each(service):
+    alone = {prompt: embedding(service, prompt) for prompt, _ in PROMPTS}
+    sent = [(prompt, cats, i % 2 == 0) for i, (prompt, cats) in enumerate(PROMPTS * 4)]
+
+    with concurrent.futures.ThreadPoolExecutor(16) as threads:
+        responses = list(
+            threads.map(lambda pce: post(service, *pce[:2], return_embedding=pce[2]), sent)
+        )
+
+    assert [r.status_code for r in responses] == [200] * len(sent)
+    for (prompt, _, asked), response in zip(sent, responses, strict=True):
+        vector = response.json()["embedding"]
+        if not asked:
+            assert vector is None
+            continue
+        # Its own prompt's vector, not a neighbour's (int8 passes vary a little by batch).
+        assert np.array(vector) @ alone[prompt] > 0.99
 
 
 @pytest.fixture(scope="module")

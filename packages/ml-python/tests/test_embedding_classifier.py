@@ -4,9 +4,10 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from tokenflow_ml.classification import EmbeddingClassifier
+from tokenflow_ml.classification import ClassifyCall, EmbeddingClassifier
 
 CLEAR_PROMPTS = {
     "reasoning": [
@@ -112,3 +113,22 @@ def test_a_default_category_named_by_the_caller_keeps_its_examples(classifier):
     )
 
     assert [name for name, _ in labels] == ["code", "weather"]
+
+
+def test_returns_the_unit_vector_each_prompt_was_scored_by_to_the_calls_that_ask(classifier):
+    calls = [
+        ClassifyCall("Write a haiku about autumn leaves.", embedding=True),
+        ClassifyCall("What is the population of Canada?"),
+        ClassifyCall("Fix this Python traceback", ["code", "weather"], embedding=True),
+    ]
+
+    results = classifier.classify_batch(calls)
+
+    assert results[1].embedding is None
+    for call, result in zip(calls[::2], results[::2], strict=True):
+        assert result.embedding is not None
+        assert result.embedding.shape == (384,)
+        assert np.linalg.norm(result.embedding) == pytest.approx(1.0, abs=1e-6)
+        # Scoring the vector again gives the same scores: it is the one they came from.
+        again = classifier._scores(result.embedding, call.prompt, call.categories, False)
+        assert dict(again) == pytest.approx(dict(result.scores), abs=1e-5)

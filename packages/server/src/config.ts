@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { type ApiKeyEntry, parseApiKeys } from './auth/api-keys.ts';
+import { MAX_TTL_SECONDS, SEMANTIC_THRESHOLD } from './cache/cache-controls.ts';
 
 // 0 asks the OS for a free port (tests).
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -84,6 +85,22 @@ export const envSchema = z.object({
   BUDGET_USD_PER_DAY: z.coerce.number().positive().max(1_000_000_000).optional(),
   BUDGET_USD_PER_MONTH: z.coerce.number().positive().max(1_000_000_000).optional(),
   BUDGET_TOKENS_PER_DAY: z.coerce.number().int().positive().max(1_000_000_000_000).optional(),
+  // The response cache (cache/): off, exact matches only, or exact then similar prompts (selectModel).
+  // In memory (an LRU of CACHE_MAX_BYTES), or in Redis when REDIS_URL is set, shared by every instance.
+  CACHE_MODE: z.enum(['off', 'exact', 'semantic']).default('off'),
+  CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(MAX_TTL_SECONDS).default(3600),
+  CACHE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .max(64 * 1024 ** 3)
+    .default(128 * 1024 * 1024),
+  // Chosen on the dev split of src/cache/eval/cache-pairs.jsonl (bench/README.md has the curve).
+  CACHE_SEMANTIC_THRESHOLD: z.coerce.number().min(0).max(1).default(SEMANTIC_THRESHOLD),
+  // Similar-prompt entries kept per partition (key, system prompt, tools, earlier turns, options).
+  CACHE_SEMANTIC_ENTRIES: z.coerce.number().int().min(1).max(1000).default(64),
+  // `key`: every API key has its own cache; `gateway`: all keys share one (answers may cross keys).
+  CACHE_SCOPE: z.enum(['key', 'gateway']).default('key'),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(100_000).default(1000),
   // Backpressure: above the high-water mark the gateway stops reading the upstream until the
   // client catches up; a client that stays behind this long, or lets this much pile up, is cut off.

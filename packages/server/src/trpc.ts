@@ -2,6 +2,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { Logger } from 'pino';
 import type { Principal } from './auth/api-keys.ts';
 import type { BudgetGuard } from './budgets/budget-guard.ts';
+import type { ResponseCache } from './cache/response-cache.ts';
 import type { Config } from './config.ts';
 import type { LedgerService } from './ledger/ledger-service.ts';
 import { mlRow } from './ledger/ml-row.ts';
@@ -30,6 +31,8 @@ export interface GatewayContext {
   ledger: LedgerService;
   /** Per-key spending caps, checked before a stream is routed; null when the ledger is off. */
   budgets: BudgetGuard | null;
+  /** Stored answers replayed instead of asking a model again (cache/); null when CACHE_MODE is off. */
+  cache: ResponseCache | null;
   /** How the call came in: tRPC over WebSocket or HTTP, REST, or /v1. */
   surface: Surface;
   /** The WebSocket a subscription runs on (null over HTTP), so shutdown can move idle sockets first. */

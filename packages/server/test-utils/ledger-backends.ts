@@ -102,6 +102,8 @@ export function requestRow(overrides: Partial<RequestRow> = {}): RequestRow {
     routing: null,
     provider: 'openai',
     model: 'gpt-4o-mini',
+    cache: null,
+    cacheSavedUsd: 0,
     fallbacks: [],
     promptTokens: 100,
     completionTokens: 20,

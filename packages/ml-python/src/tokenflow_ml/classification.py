@@ -36,6 +36,17 @@ class ClassifyCall:
     prompt: str
     categories: list[str] | None = None
     multi_label: bool = False
+    # Only the calls that ask get the prompt's vector back: over Ray every answer is
+    # pickled, and most callers want the scores alone.
+    embedding: bool = False
+
+
+@dataclass(frozen=True)
+class Classification:
+    scores: Scores
+    # The unit-length query vector the scores came from; None unless the call asked
+    # and the backend embeds the prompt (NLI does not).
+    embedding: np.ndarray | None = None
 
 
 class Classifier(Protocol):
@@ -46,8 +57,9 @@ class Classifier(Protocol):
         """Every category with its score in [0, 1], best first."""
         ...
 
-    def classify_batch(self, calls: list[ClassifyCall]) -> list[Scores]:
-        """classify() for each call, in order, sharing what can be shared (one encoder pass)."""
+    def classify_batch(self, calls: list[ClassifyCall]) -> list[Classification]:
+        """classify() for each call, in order, sharing what can be shared (one encoder pass);
+        with the prompt's embedding where the call asks and the backend has one."""
         ...
 
 
@@ -91,9 +103,9 @@ class NliClassifier:
         scores = dict(zip(result["labels"], result["scores"], strict=True))
         return _sorted({phrases[phrase]: float(score) for phrase, score in scores.items()})
 
-    def classify_batch(self, calls: list[ClassifyCall]) -> list[Scores]:
+    def classify_batch(self, calls: list[ClassifyCall]) -> list[Classification]:
         # Each prompt is already one batch of (prompt, hypothesis) pairs, one per category.
-        return [self.classify(c.prompt, c.categories, c.multi_label) for c in calls]
+        return [Classification(self.classify(c.prompt, c.categories, c.multi_label)) for c in calls]
 
 
 class EmbeddingClassifier:
@@ -188,14 +200,23 @@ class EmbeddingClassifier:
         return float(top.mean())
 
     def classify(self, prompt: str, categories: list[str] | None, multi_label: bool) -> Scores:
-        return self.classify_batch([ClassifyCall(prompt, categories, multi_label)])[0]
+        return self.classify_batch([ClassifyCall(prompt, categories, multi_label)])[0].scores
 
-    def classify_batch(self, calls: list[ClassifyCall]) -> list[Scores]:
+    def classify_batch(self, calls: list[ClassifyCall]) -> list[Classification]:
         queries = self._encoder.encode([call.prompt for call in calls])
         return [
-            self._scores(query, call.prompt, call.categories, call.multi_label)
+            Classification(
+                self._scores(query, call.prompt, call.categories, call.multi_label),
+                self._unit(query) if call.embedding else None,
+            )
             for query, call in zip(queries, calls, strict=True)
         ]
+
+    @staticmethod
+    def _unit(query: np.ndarray) -> np.ndarray:
+        # Both encoders normalise already; the Encoder protocol does not promise it, and a
+        # cache comparing by dot product needs unit vectors.
+        return query / max(float(np.linalg.norm(query)), 1e-12)
 
     def _scores(
         self, query: np.ndarray, prompt: str, categories: list[str] | None, multi_label: bool

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from .classification import ClassifyCall, Scores
+from .classification import Classification, ClassifyCall
 from .compression import Compression
 from .local_generation import ChatModel
 from .metrics import ServiceMetrics, WorkQueue
@@ -72,7 +72,7 @@ class Models(Protocol):
         """Raises NotReady while the model cannot answer (loading, or failed to load)."""
         ...
 
-    async def classify(self, call: ClassifyCall) -> Scores: ...
+    async def classify(self, call: ClassifyCall) -> Classification: ...
 
     async def compress(self, request: CompressRequest) -> Compression: ...
 

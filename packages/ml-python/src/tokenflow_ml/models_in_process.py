@@ -5,7 +5,7 @@ import time
 from typing import Any
 
 from .batching import Batcher, BatchStats
-from .classification import Classifier, ClassifyCall, Scores
+from .classification import Classification, Classifier, ClassifyCall
 from .compression import Compression, Compressor, create_compressor
 from .inference_pool import InferencePool
 from .local_generation import LocalGenerator
@@ -68,7 +68,7 @@ class InProcessModels:
         self._pool = InferencePool(settings.workers, settings.max_queue, settings.max_queue_wait_s)
         # Classification has its own thread and queue, and batches: compression (pool)
         # cannot hold it up, and concurrent prompts share one encoder pass.
-        self._classifying: Batcher[ClassifyCall, Scores] = Batcher(
+        self._classifying: Batcher[ClassifyCall, Classification] = Batcher(
             "classify",
             lambda calls: self._classifier.get().classify_batch(calls),
             max_batch=settings.classify_max_batch,
@@ -109,7 +109,7 @@ class InProcessModels:
         compressor = self._compressor.get()
         return ModelIdentity(compressor.method, compressor.model)
 
-    async def classify(self, call: ClassifyCall) -> Scores:
+    async def classify(self, call: ClassifyCall) -> Classification:
         return await self._classifying.submit(call)
 
     async def compress(self, request: CompressRequest) -> Compression:

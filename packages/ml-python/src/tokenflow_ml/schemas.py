@@ -95,6 +95,11 @@ class ClassifyRequest(BaseModel):
         "text-to-text, creative, general.",
     )
     multi_label: bool = False
+    return_embedding: bool = Field(
+        default=False,
+        description="Also return the prompt's sentence embedding (see the response's "
+        "`embedding`), from the same encoder pass that classified it.",
+    )
 
     _prompt_not_blank = field_validator("prompt")(_not_blank)
 
@@ -118,6 +123,12 @@ class ClassifyResponse(BaseModel):
     backend: str
     model: str
     elapsed_ms: float
+    embedding: list[float] | None = Field(
+        default=None,
+        description="The prompt's L2-normalised sentence embedding when return_embedding "
+        'was set and the classifier is embedding-based (backend "embedding"); null otherwise '
+        "(the NLI backend has none).",
+    )
 
 
 class ModelStatus(BaseModel):

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MlCallOptions, MlClient } from '../ml/client.ts';
+import type { MlClassifyOptions, MlClient } from '../ml/client.ts';
 import type { ClassifyInput, ClassifyResult } from '../ml/schemas.ts';
 import { shedsLoad, upstreamFailureOf } from '../providers/errors.ts';
 
@@ -18,7 +18,7 @@ function isBusy(error: unknown) {
   return failure !== null && shedsLoad(failure) && (failure.details.retryAfterMs ?? Infinity) <= SOON_MS;
 }
 
-export interface ClassifyWithinOptions extends Pick<MlCallOptions, 'requestId'> {
+export interface ClassifyWithinOptions extends Pick<MlClassifyOptions, 'requestId' | 'returnEmbedding'> {
   signal: AbortSignal;
   /** The routing deadline (ROUTING_CLASSIFY_TIMEOUT_MS): the whole call, retries included, ends by then. */
   timeoutMs: number;
@@ -36,7 +36,7 @@ export interface ClassifyWithinOptions extends Pick<MlCallOptions, 'requestId'> 
 export async function classifyWithin(
   ml: MlClient,
   input: ClassifyInput,
-  { requestId, signal, timeoutMs, random = Math.random }: ClassifyWithinOptions,
+  { requestId, signal, timeoutMs, returnEmbedding, random = Math.random }: ClassifyWithinOptions,
 ): Promise<ClassifyResult> {
   const deadline = performance.now() + timeoutMs;
   // A timer of our own rather than AbortSignal.timeout: on Node 20 a timeout signal
@@ -50,7 +50,7 @@ export async function classifyWithin(
   try {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        return await ml.classify(input, { requestId, signal: within });
+        return await ml.classify(input, { requestId, signal: within, returnEmbedding });
       } catch (error) {
         if (!isBusy(error) || attempt >= MOST_RETRIES) throw error;
         const pause = random() * Math.min(LONGEST_PAUSE_MS, FIRST_PAUSE_MS * 2 ** attempt);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cacheHitSchema } from '../cache/cache-controls.ts';
 
 /** Token counts as the provider reported them (providers/chat-stream.ts reads them). */
 export const usageSchema = z.object({
@@ -65,12 +66,21 @@ const endEvent = z.object({
   usage: endUsageSchema.nullable(),
   /** The tool calls of the answer, assembled in index order; absent when it made none. */
   toolCalls: z.array(assembledToolCallSchema).optional(),
+  /** Present when the answer came from the response cache: the usage is the original's, and nothing was spent. */
+  cache: cacheHitSchema.optional(),
 });
 const modelRef = z.object({ provider: z.string(), model: z.string() });
 
 /** Every event a `generate` stream emits, in order: metadata, text/reasoning/toolCall*, end. */
 export const generateEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('metadata'), requestId: z.string(), provider: z.string(), model: z.string() }),
+  z.object({
+    type: z.literal('metadata'),
+    requestId: z.string(),
+    provider: z.string(),
+    model: z.string(),
+    /** Present when the answer comes from the response cache (the model is the one that answered then). */
+    cache: cacheHitSchema.optional(),
+  }),
   textEvent,
   reasoningEvent,
   toolCallEvent,
@@ -101,6 +111,8 @@ export const selectModelEventSchema = z.discriminatedUnion('type', [
     compressionMs: z.number().nullable(),
     /** What did not go as asked, e.g. "compression unavailable: ...". */
     notes: z.array(z.string()),
+    /** Present when the answer comes from the response cache. */
+    cache: cacheHitSchema.optional(),
   }),
   z.object({
     type: z.literal('fallback'),

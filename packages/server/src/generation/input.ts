@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cacheControlsSchema } from '../cache/cache-controls.ts';
 import { classifyInputSchema, compressInputSchema } from '../ml/schemas.ts';
 import { preferSchema } from '../routing/policy.ts';
 import {
@@ -40,6 +41,8 @@ const conversationShape = {
     ])
     .optional(),
   ...protocolShape,
+  /** What this request asks of the response cache (the gateway's CACHE_MODE must be on). */
+  cache: cacheControlsSchema.optional(),
   /** Set by the tRPC client when it resubscribes after a lost connection. */
   lastEventId: z.string().max(200).nullish(),
 };

@@ -23,6 +23,8 @@ export interface PrepareDeps {
   signal: AbortSignal;
   /** Past this, routing goes on without a category rather than wait (busy refusals are retried until then). */
   classifyTimeoutMs: number;
+  /** Ask the classifier for the last user turn's embedding too (the semantic cache's key). */
+  returnEmbedding?: boolean | undefined;
 }
 
 /**
@@ -136,7 +138,12 @@ export async function preparePrompt(
           possibleCategories: input.possibleCategories,
           multiLabel: input.multiLabel ?? false,
         },
-        { requestId: deps.requestId, signal: deps.signal, timeoutMs: deps.classifyTimeoutMs },
+        {
+          requestId: deps.requestId,
+          signal: deps.signal,
+          timeoutMs: deps.classifyTimeoutMs,
+          returnEmbedding: deps.returnEmbedding,
+        },
       )
         .then(
           (result) => result,

@@ -1,5 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { compressionSavings, costUsage } from '../accounting/cost.ts';
+import type { RequestCache } from '../cache/response-cache.ts';
+import { replay } from '../cache/stored-answer.ts';
 import type { MlClient } from '../ml/client.ts';
 import type { Coalesce, StreamTimeouts } from '../providers/chat-stream.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
@@ -28,6 +30,8 @@ export interface SelectModelDeps {
   requestId: string;
   signal: AbortSignal;
   coalesce?: Coalesce | undefined;
+  /** This request's response cache, for semantic hits (exact ones are served before this runs). */
+  cache?: RequestCache | null | undefined;
 }
 
 /** Failures that say nothing about the request itself, so another model may well succeed. */
@@ -54,9 +58,23 @@ export async function* runSelectModel(
   input: SelectModelInput,
   deps: SelectModelDeps,
 ): AsyncGenerator<SelectModelEvent> {
-  const prepared = await preparePrompt(input, toMessages(input), deps);
+  const prepared = await preparePrompt(input, toMessages(input), {
+    ...deps,
+    returnEmbedding: deps.cache?.wantsEmbedding ?? false,
+  });
   if (deps.signal.aborted) return;
   const { classification } = prepared;
+  // The classifier's embedding of the last user turn finds a similar earlier request's answer.
+  const similar = await deps.cache?.similar(classification?.embedding);
+  if (similar) {
+    yield* replay(
+      similar.stored,
+      deps.requestId,
+      similar.hit,
+      prepared.classificationMs,
+    ) as Generator<SelectModelEvent>;
+    return;
+  }
   // Tool definitions and images are part of the prompt the model reads.
   const promptChars =
     prepared.messages.reduce((sum, m) => sum + charsOf(m), 0) + (input.tools ? JSON.stringify(input.tools).length : 0);

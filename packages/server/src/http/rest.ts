@@ -76,6 +76,7 @@ const jsonRoutes: Record<string, (caller: ProcedureCaller, body: Body) => Promis
     toSnakeKeys(await caller.classify(camelInput(body, CLASSIFY_FIELDS) as Input<'classify'>)),
   'GET /api/model-rankings': (caller) => caller.modelRankings(),
   'GET /api/usage': (caller, query) => caller.usage(query as Input<'usage'>),
+  'DELETE /api/cache': (caller) => caller.purgeCache(),
 };
 
 /** The streams take the procedures' camelCase input as it is. */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { KeyRing } from '../auth/api-keys.ts';
 import { BudgetGuard } from '../budgets/budget-guard.ts';
 import { BudgetStore } from '../budgets/budget-store.ts';
+import { createResponseCache } from '../cache/index.ts';
 import type { Config } from '../config.ts';
 import { LedgerService } from '../ledger/ledger-service.ts';
 import type { Lifecycle } from '../lifecycle.ts';
@@ -96,6 +97,7 @@ export function composeServices(config: Config, logger: Logger, lifecycle: Lifec
     limiter: createRateLimiter({ redisUrl: config.REDIS_URL, logger }),
     ledger,
     budgets,
+    cache: createResponseCache(config, metrics, logger.child({ component: 'cache' })),
   };
   /**
    * After the streams: the rows and budget settles of streams cut by the
@@ -103,6 +105,7 @@ export function composeServices(config: Config, logger: Logger, lifecycle: Lifec
    */
   const stop = async (graceMs: number) => {
     await services.limiter.close();
+    await services.cache?.close();
     const deadline = Date.now() + graceMs;
     // At once: a slow settle must not use up the time the buffered rows need.
     await Promise.all([budgets?.drain(graceMs), ledger.flush(graceMs)]);

@@ -31,7 +31,13 @@ describe.each(ledgerBackends())('the ledger schema on $name', (backend) => {
     const first = await migrateLedger(db, dialect);
     const second = await migrateLedger(db, dialect);
 
-    expect(first).toEqual(['001_requests', '002_budget_spend', '003_requests_api_key_seq', '004_budget_holds']);
+    expect(first).toEqual([
+      '001_requests',
+      '002_budget_spend',
+      '003_requests_api_key_seq',
+      '004_budget_holds',
+      '005_requests_cache',
+    ]);
     expect(second).toEqual([]);
     expect(await appliedLedgerMigrations(db, dialect)).toEqual(LEDGER_MIGRATIONS);
   });
@@ -42,7 +48,7 @@ describe.each(ledgerBackends())('the ledger schema on $name', (backend) => {
 
     const applied = await migrateLedger(db, dialect);
 
-    expect(applied).toEqual(['002_budget_spend', '003_requests_api_key_seq', '004_budget_holds']);
+    expect(applied).toEqual(['002_budget_spend', '003_requests_api_key_seq', '004_budget_holds', '005_requests_cache']);
   });
 
   it('moves a database with the first budget counters to hold rows, keeping what was spent', async () => {
@@ -55,7 +61,7 @@ describe.each(ledgerBackends())('the ledger schema on $name', (backend) => {
     const spent = await db.selectFrom('budget_spend').selectAll().execute();
     const holds = await db.selectFrom('budget_holds').selectAll().execute();
 
-    expect(applied).toEqual(['004_budget_holds']);
+    expect(applied).toEqual(['004_budget_holds', '005_requests_cache']);
     expect(spent).toEqual([
       { api_key: 'alice', period: 'day', period_start: '2026-12-07', spent_usd: 1.5, spent_tokens: 300 },
     ]);

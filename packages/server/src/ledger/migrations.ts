@@ -80,6 +80,16 @@ export function ledgerMigrations(dialect: LedgerDialect): Record<string, Migrati
     '004_budget_holds': {
       up: (db: Kysely<unknown>) => createBudgetHolds(db),
     },
+    // The response cache: which requests it answered, and what those answers cost when first made.
+    '005_requests_cache': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('requests').addColumn('cache', 'text').execute();
+        await db.schema
+          .alterTable('requests')
+          .addColumn('cache_saved_usd', 'double precision', (col) => col.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   };
 }
 

@@ -35,6 +35,8 @@ export function mlRow(call: {
     provider: 'tokenflow-ml',
     model: call.procedure,
     fallbacks: [],
+    cache: null,
+    cacheSavedUsd: 0,
     // The ML service's tokens are free and counted apart (tokensSaved): provider token totals stay provider tokens.
     promptTokens: 0,
     completionTokens: 0,

@@ -84,6 +84,14 @@ const carol = Array.from({ length: 100 }, (_, i) =>
   requestRow({ key: 'carol', ts: at(`${DAY1}T00:00:00Z`) + i, ttftMs: 100 - i, totalMs: 1000 + i }),
 );
 
+// One answer made upstream, then the same answer twice from the response cache.
+const dave = [
+  requestRow({ key: 'dave', costUsd: 0.002 }),
+  ...[1, 2].map(() =>
+    requestRow({ key: 'dave', cache: 'exact', cacheSavedUsd: 0.002, costUsd: 0, promptTokens: 0, completionTokens: 0 }),
+  ),
+];
+
 const query = (input: UsageQueryInput = {}) => usageQuerySchema.parse(input);
 const ids = (rows: RequestRow[]) => rows.map((row) => row.id);
 
@@ -97,7 +105,7 @@ describe.each(ledgerBackends())('usage queries on $name', (backend) => {
   let ledger: Ledger;
   beforeAll(async () => {
     ledger = await createLedger(await backend.fresh());
-    for (const row of [...alice, ...bob, ...carol]) ledger.writer.add(row);
+    for (const row of [...alice, ...bob, ...carol, ...dave]) ledger.writer.add(row);
     await ledger.writer.flush();
   });
   afterAll(() => ledger?.close());
@@ -122,8 +130,23 @@ describe.each(ledgerBackends())('usage queries on $name', (backend) => {
       estimatedRequests: 1,
       tokensSaved: 50,
       usdSaved: expect.closeTo(0.0005, 12),
+      cacheHits: 0,
+      cacheSavedUsd: 0,
     });
     expect(report).toMatchObject({ key: 'alice', since: `${DAY1}T10:00:00.000Z`, from: null, to: null, groups: [] });
+  });
+
+  it('counts the response cache’s hits and what they saved, and groups by how each request was answered', async () => {
+    const report = await ledger.query('dave', query({ groupBy: ['cache'] }));
+
+    expect(report.totals).toMatchObject({ requests: 3, costUsd: expect.closeTo(0.002, 12), cacheHits: 2 });
+    expect(report.totals.cacheSavedUsd).toBeCloseTo(0.004, 12);
+    expect(report.groups.map((g) => [g.cache, g.requests])).toEqual(
+      expect.arrayContaining([
+        ['exact', 2],
+        [null, 1],
+      ]),
+    );
   });
 
   it('lists models by requests, requests no model answered under (none)', async () => {

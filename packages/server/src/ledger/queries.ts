@@ -47,6 +47,8 @@ const TOTALS = [
   sql<number | null>`sum(case when tokens_source = 'estimated' then 1 else 0 end)`.as('estimated'),
   sql<number | null>`sum(tokens_saved)`.as('tokens_saved'),
   sql<number | null>`sum(usd_saved)`.as('usd_saved'),
+  sql<number | null>`sum(case when cache is not null then 1 else 0 end)`.as('cache_hits'),
+  sql<number | null>`sum(cache_saved_usd)`.as('cache_saved_usd'),
 ] as const;
 
 type TotalsRow = {
@@ -59,6 +61,8 @@ type TotalsRow = {
   estimated: number | null;
   tokens_saved: number | null;
   usd_saved: number | null;
+  cache_hits: number | null;
+  cache_saved_usd: number | null;
 };
 
 function totalsOf(row: TotalsRow): UsageTotals {
@@ -75,6 +79,8 @@ function totalsOf(row: TotalsRow): UsageTotals {
     estimatedRequests: Number(row.estimated ?? 0),
     tokensSaved: Number(row.tokens_saved ?? 0),
     usdSaved: Number(row.usd_saved ?? 0),
+    cacheHits: Number(row.cache_hits ?? 0),
+    cacheSavedUsd: Number(row.cache_saved_usd ?? 0),
   };
 }
 
@@ -142,6 +148,7 @@ const GROUP_COLUMNS = {
   procedure: ['procedure'],
   outcome: ['outcome'],
   surface: ['surface'],
+  cache: ['cache'],
 } as const satisfies Record<UsageGroupBy, readonly string[]>;
 
 type GroupColumn = (typeof GROUP_COLUMNS)[UsageGroupBy][number];

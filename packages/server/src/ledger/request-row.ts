@@ -34,6 +34,10 @@ export interface RequestRow {
   /** Prompt tokens compression removed, and those tokens at the answering model's input price. */
   tokensSaved: number;
   usdSaved: number;
+  /** `exact` or `semantic` when the answer came from the response cache (then nothing was spent). */
+  cache: 'exact' | 'semantic' | null;
+  /** What the cached answer cost when it was first made: what this request did not spend. */
+  cacheSavedUsd: number;
   /** Milliseconds from the request to its first text, reasoning or tool-call event; null when none came. */
   ttftMs: number | null;
   totalMs: number;

@@ -29,6 +29,8 @@ export function tableRowFromRequest(row: RequestRow): Insertable<RequestsTable> 
     cost_source: nullableText(row.costSource),
     tokens_saved: whole(row.tokensSaved),
     usd_saved: nullableFinite(row.usdSaved) ?? 0,
+    cache: nullableText(row.cache),
+    cache_saved_usd: nullableFinite(row.cacheSavedUsd) ?? 0,
     ttft_ms: row.ttftMs === null || !Number.isFinite(row.ttftMs) ? null : whole(row.ttftMs),
     total_ms: whole(row.totalMs),
     outcome: text(row.outcome),
@@ -57,6 +59,8 @@ export function requestFromTableRow(row: Selectable<RequestsTable>): RequestRow 
     costSource: row.cost_source as RequestRow['costSource'],
     tokensSaved: Number(row.tokens_saved),
     usdSaved: Number(row.usd_saved),
+    cache: (row.cache ?? null) as RequestRow['cache'],
+    cacheSavedUsd: Number(row.cache_saved_usd ?? 0),
     ttftMs: row.ttft_ms === null ? null : Number(row.ttft_ms),
     totalMs: Number(row.total_ms),
     outcome: row.outcome,
@@ -65,7 +69,7 @@ export function requestFromTableRow(row: Selectable<RequestsTable>): RequestRow 
 }
 
 /** The number of columns one inserted row binds: what limits how many rows one INSERT may carry. */
-export const INSERTED_COLUMNS = 22;
+export const INSERTED_COLUMNS = 24;
 
 // Durations come from performance.now() and may be fractional; the columns are integers.
 const whole = (value: number) => (Number.isFinite(value) ? Math.round(value) : 0);

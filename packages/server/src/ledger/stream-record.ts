@@ -21,6 +21,7 @@ export interface ObservedEvent {
   usage?: EndUsage | null;
   savings?: Savings | null;
   finishReason?: string | null;
+  cache?: { hit: 'exact' | 'semantic' } | undefined;
 }
 
 const PER_MTOK = 1_000_000;
@@ -42,6 +43,7 @@ export class StreamRecord {
   private category: string | null = null;
   private routing: string | null = null;
   private end: ObservedEvent | null = null;
+  private cache: 'exact' | 'semantic' | null = null;
 
   constructor(
     private readonly base: { id: string; key: string; procedure: LedgerProcedure; surface: Surface; ts: number },
@@ -61,6 +63,7 @@ export class StreamRecord {
         return;
       case 'metadata':
         if (event.provider && event.model) this.answering = { provider: event.provider, model: event.model };
+        this.cache = event.cache?.hit ?? null;
         this.category = event.category ?? null;
         this.routing = event.routing ?? null;
         return;
@@ -88,7 +91,9 @@ export class StreamRecord {
 
   row(outcome: string): RequestRow {
     const { tokens, cost } = this.consumption();
-    const savings = this.end?.savings;
+    // A cached answer saved what the original cost; compression saved nothing this time.
+    const savings = this.cache ? null : this.end?.savings;
+    const original = this.cache && this.end?.usage ? this.end.usage.costUsd : null;
     return {
       ...this.base,
       day: utcDay(this.base.ts),
@@ -104,6 +109,8 @@ export class StreamRecord {
       costSource: cost.source,
       tokensSaved: savings?.tokens ?? 0,
       usdSaved: savings?.usd ?? 0,
+      cache: this.cache,
+      cacheSavedUsd: original ?? 0,
       ttftMs: this.firstTokenMs,
       totalMs: performance.now() - this.started,
       outcome,
@@ -117,6 +124,10 @@ export class StreamRecord {
   }
 
   private consumption() {
+    if (this.cache) {
+      // Nothing went upstream: the tokens and cost on the end event are the original request's.
+      return { tokens: { prompt: 0, completion: 0, source: null }, cost: { usd: 0, source: null } };
+    }
     const usage = this.end?.usage;
     if (usage) {
       return {

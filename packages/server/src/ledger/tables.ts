@@ -33,6 +33,9 @@ export interface RequestsTable {
   cost_source: string | null;
   tokens_saved: number;
   usd_saved: number;
+  /** Added by migration 005; null on older rows. */
+  cache: string | null;
+  cache_saved_usd: number;
   ttft_ms: number | null;
   total_ms: number;
   outcome: string;

@@ -7,7 +7,16 @@ const time = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
   error: 'must be an ISO time such as 2026-12-07T09:30:00Z, or a day such as 2026-12-07',
 });
 
-export const USAGE_GROUPS = ['day', 'model', 'category', 'routing', 'procedure', 'outcome', 'surface'] as const;
+export const USAGE_GROUPS = [
+  'day',
+  'model',
+  'category',
+  'routing',
+  'procedure',
+  'outcome',
+  'surface',
+  'cache',
+] as const;
 export type UsageGroupBy = (typeof USAGE_GROUPS)[number];
 
 /** The filters both the report and the CSV export take. */
@@ -74,6 +83,9 @@ export interface UsageTotals {
   estimatedRequests: number;
   tokensSaved: number;
   usdSaved: number;
+  /** Requests answered from the response cache, and what their answers cost when first made. */
+  cacheHits: number;
+  cacheSavedUsd: number;
 }
 
 export interface Percentiles {
@@ -92,6 +104,8 @@ export interface UsageGroup extends UsageTotals {
   procedure?: string;
   outcome?: string;
   surface?: string;
+  /** exact, semantic, or null for answers that were not cached. */
+  cache?: string | null;
 }
 
 export interface ModelUsage extends UsageTotals {

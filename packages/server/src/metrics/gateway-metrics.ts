@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BreakerState } from '../providers/breaker.ts';
+import { createCacheMetrics } from './cache-metrics.ts';
 import { LabelGuard } from './label-guard.ts';
 import { processRegistry } from './process-metrics.ts';
 import { StreamMeter } from './stream-meter.ts';
@@ -147,6 +148,9 @@ export function createGatewayMetrics(options: MetricsOptions = {}) {
     },
   });
 
+  let cacheBytes: () => number | null = () => null;
+  const cache = createCacheMetrics(registers, () => cacheBytes());
+
   const modelLabels = (provider: string | undefined, model: string | undefined) => ({
     provider: providers.label(provider),
     model: models.label(model),
@@ -154,6 +158,14 @@ export function createGatewayMetrics(options: MetricsOptions = {}) {
 
   return {
     registry,
+
+    /** The response cache's counters (lookups, stores, evictions, guard refusals, store errors). */
+    cache,
+
+    /** Where tokenflow_cache_bytes is read from: the in-memory store's size. */
+    watchCache(bytes: () => number | null) {
+      cacheBytes = bytes;
+    },
 
     /** A finished call: code "OK" or the TRPCError code. */
     request(procedure: string, code: string) {

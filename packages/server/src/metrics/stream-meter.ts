@@ -34,7 +34,8 @@ export class StreamMeter {
     const event = raw as GenerateEvent | SelectModelEvent;
     switch (event.type) {
       case 'metadata':
-        this.model = { provider: event.provider, model: event.model };
+        // A cached answer is no provider's latency or spend: tokenflow_cache_* counts it.
+        this.model = event.cache ? null : { provider: event.provider, model: event.model };
         break;
       case 'fallback':
         this.record.fallback(event.from, event.code);
@@ -50,7 +51,8 @@ export class StreamMeter {
       case 'end': {
         this.endSeen = true;
         // The end event names the model that answered (after any fallback).
-        if (event.usage) this.record.usage({ provider: event.provider, model: event.model }, event.usage);
+        if (event.usage && !event.cache)
+          this.record.usage({ provider: event.provider, model: event.model }, event.usage);
         break;
       }
     }

@@ -16,6 +16,7 @@ const classification = CLASSIFY_RESPONSE;
 let server: Server;
 let url: string;
 let seen: IncomingHttpHeaders[] = [];
+let bodies: unknown[] = [];
 interface Answer {
   status: number;
   body: unknown;
@@ -28,7 +29,11 @@ let planned: Answer[] = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
     seen.push(req.headers);
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (chunks.length > 0) bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+    });
     if (req.url === '/readyz') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ ready: true, models: {} }));
@@ -46,6 +51,7 @@ beforeAll(async () => {
 });
 beforeEach(() => {
   seen = [];
+  bodies = [];
   answer = { status: 200, body: classification };
   planned = [];
 });
@@ -55,6 +61,22 @@ afterAll(() => {
 
 const classify = (ml: ReturnType<typeof createMlClient>) =>
   ml.classify({ prompt: 'Write a parser.', multiLabel: false }, { requestId: 'r1' });
+
+describe('the classify body', () => {
+  it('asks for the embedding only when the gateway itself does', async () => {
+    const ml = createMlClient({ baseUrl: url, timeoutMs: 1000 });
+    answer = { status: 200, body: { ...classification, embedding: [0.6, 0.8] } };
+
+    await classify(ml);
+    const result = await ml.classify({ prompt: 'Hi', multiLabel: false }, { requestId: 'r2', returnEmbedding: true });
+
+    expect(bodies).toEqual([
+      { prompt: 'Write a parser.', multi_label: false, possible_categories: null },
+      { prompt: 'Hi', multi_label: false, possible_categories: null, return_embedding: true },
+    ]);
+    expect(result.embedding).toEqual([0.6, 0.8]);
+  });
+});
 
 describe('the ML service token', () => {
   it('is sent as a bearer token on every call, readiness included', async () => {

@@ -25,8 +25,13 @@ export interface MlCallOptions {
   signal?: AbortSignal | undefined;
 }
 
+export interface MlClassifyOptions extends MlCallOptions {
+  /** Also return the prompt's sentence embedding (null from the NLI backend); not public input. */
+  returnEmbedding?: boolean | undefined;
+}
+
 export interface MlClient {
-  classify(input: ClassifyInput, options: MlCallOptions): Promise<ClassifyResult>;
+  classify(input: ClassifyInput, options: MlClassifyOptions): Promise<ClassifyResult>;
   compress(input: CompressInput, options: MlCallOptions): Promise<CompressResult>;
   /** The service's own readiness, or why it could not be asked. */
   readiness(): Promise<MlReadiness | { ready: false; error: string }>;
@@ -134,10 +139,15 @@ export function createMlClient({ baseUrl, timeoutMs, token, breaker: options, me
 
   return {
     classify: (input, options) =>
-      // null, not absent: the service's default categories, said explicitly.
+      // null, not absent: the service's default categories, said explicitly. An unset
+      // returnEmbedding is left out (the service's default: no embedding).
       post(
         'classify',
-        toSnakeKeys({ ...input, possibleCategories: input.possibleCategories ?? null }) satisfies ClassifyRequest,
+        toSnakeKeys({
+          ...input,
+          possibleCategories: input.possibleCategories ?? null,
+          returnEmbedding: options.returnEmbedding,
+        }) satisfies ClassifyRequest,
         classifyResultSchema,
         options,
       ),

@@ -20,6 +20,11 @@ describe('the gateway schemas derived from the ML service spec', () => {
     expect(compressInputSchema.safeParse({ text: 'hi', target_tokens: 5 }).success).toBe(false);
   });
 
+  it("keep the gateway's own wire options out of the public input", () => {
+    expect(classifyInputSchema.safeParse({ prompt: 'hi', returnEmbedding: true }).success).toBe(false);
+    expect(classifyInputSchema.safeParse({ prompt: 'hi', return_embedding: true }).success).toBe(false);
+  });
+
   it('keep the gateway rules: trimmed distinct categories, no blank text or space-only tokens', () => {
     const repeated = classifyInputSchema.safeParse({ prompt: 'hi', possibleCategories: ['code', ' Code '] });
     const blank = compressInputSchema.safeParse({ text: '  \n' });
@@ -48,5 +53,7 @@ describe('the gateway schemas derived from the ML service spec', () => {
       model: 'm',
       elapsedMs: 1,
     });
+    expect(classifyResultSchema.parse({ ...answer, embedding: [0.6, 0.8] }).embedding).toEqual([0.6, 0.8]);
+    expect(classifyResultSchema.parse({ ...answer, embedding: null }).embedding).toBeNull();
   });
 });

@@ -43,7 +43,11 @@ export const ML_LIMITS = {
 const notBlank = (value: string) => value.trim().length > 0;
 const NOT_BLANK = 'must contain text, not only whitespace';
 
-export const classifyInputSchema = camelObject(zClassifyRequest).extend({
+// return_embedding is the gateway's own (its semantic cache asks through the client's
+// returnEmbedding option): public callers can neither send it nor see it in the input.
+const publicClassifyRequest = camelObject(zClassifyRequest).omit({ returnEmbedding: true });
+
+export const classifyInputSchema = publicClassifyRequest.extend({
   prompt: wire.classify.prompt.refine(notBlank, NOT_BLANK),
   /** Omitted or null: the default categories (reasoning, code, function-calling, text-to-text, creative, general). */
   possibleCategories: z

@@ -97,6 +97,7 @@ export const zClassifyResponse = z.object({
   backend: z.string(),
   confidence: z.number(),
   elapsed_ms: z.number(),
+  embedding: z.array(z.number()).nullish(),
   labels: z.array(zLabel),
   model: z.string(),
   top_category: z.string(),
@@ -109,4 +110,5 @@ export const zClassifyRequest = z.strictObject({
   multi_label: z.boolean().optional().default(false),
   possible_categories: z.array(z.string().min(1).max(64)).min(1).max(32).nullish(),
   prompt: z.string().min(1).max(20000),
+  return_embedding: z.boolean().optional().default(false),
 });

@@ -123,7 +123,8 @@ export async function* eventStream<E extends StreamEvent>(
         const chosen = event.type === 'fallback' ? (event as { to?: { provider: string; model: string } }).to : event;
         span.setAttributes({ 'tokenflow.provider': chosen?.provider ?? '', 'tokenflow.model': chosen?.model ?? '' });
       }
-      if (event.type === 'end' && event.usage && principal.limits.tokensPerMinute !== undefined) {
+      // A cached answer used no provider tokens.
+      if (event.type === 'end' && event.usage && !event.cache && principal.limits.tokensPerMinute !== undefined) {
         await ctx.limiter.recordTokens(principal.name, event.usage.totalTokens).catch(() => undefined);
       }
       const id = `${requestId}:${events++}`;

@@ -38,6 +38,7 @@ beforeAll(async () => {
     // No request log here: the ledger's own tests and the gateway's cover it.
     ledger: new LedgerService(null),
     budgets: null,
+    cache: null,
     surface: 'http' as const,
     metrics: createGatewayMetrics(),
     connection: null,

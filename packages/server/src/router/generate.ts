@@ -1,4 +1,5 @@
 import { boundedByBudget, estimatePromptTokens, worstCase } from '../budgets/worst-case.ts';
+import { throughCache } from '../cache/cached-stream.ts';
 import { runGeneration } from '../generation/generate.ts';
 import { generateInputSchema } from '../generation/input.ts';
 import { priceOf } from '../routing/catalog.ts';
@@ -29,6 +30,9 @@ export const generate = publicProcedure.input(generateInputSchema).subscription(
         return worstCase(estimatePromptTokens(input), maxTokens, [price]);
       },
     },
-    (scope) => runGeneration(input, { registry: ctx.registry, catalog: ctx.catalog, ...scope }),
+    (scope) =>
+      throughCache(ctx.cache?.forRequest('generate', ctx.principal.name, input) ?? null, scope.requestId, () =>
+        runGeneration(input, { registry: ctx.registry, catalog: ctx.catalog, ...scope }),
+      ),
   );
 });

@@ -1,4 +1,5 @@
 import { boundedByBudget, estimatePromptTokens, routablePrices, worstCase } from '../budgets/worst-case.ts';
+import { throughCache } from '../cache/cached-stream.ts';
 import { selectModelInputSchema } from '../generation/input.ts';
 import { runSelectModel } from '../generation/select-model.ts';
 import { publicProcedure } from '../trpc.ts';
@@ -22,17 +23,22 @@ export const selectModel = publicProcedure
             routablePrices(ctx.catalog, input),
           ),
       },
-      (scope) =>
-        runSelectModel(input, {
-          registry: ctx.registry,
-          ml: ctx.ml,
-          catalog: ctx.catalog,
-          policy: {
-            confidenceThreshold: ctx.config.ROUTING_CONFIDENCE_THRESHOLD,
-            defaultMaxTokens: ctx.config.ROUTING_DEFAULT_MAX_TOKENS,
-          },
-          classifyTimeoutMs: ctx.config.ROUTING_CLASSIFY_TIMEOUT_MS,
-          ...scope,
-        }),
+      (scope) => {
+        const cache = ctx.cache?.forRequest('selectModel', ctx.principal.name, input) ?? null;
+        return throughCache(cache, scope.requestId, () =>
+          runSelectModel(input, {
+            registry: ctx.registry,
+            ml: ctx.ml,
+            catalog: ctx.catalog,
+            policy: {
+              confidenceThreshold: ctx.config.ROUTING_CONFIDENCE_THRESHOLD,
+              defaultMaxTokens: ctx.config.ROUTING_DEFAULT_MAX_TOKENS,
+            },
+            classifyTimeoutMs: ctx.config.ROUTING_CLASSIFY_TIMEOUT_MS,
+            cache,
+            ...scope,
+          }),
+        );
+      },
     );
   });

@@ -13,6 +13,8 @@ export function group(fields: Partial<UsageGroup>): UsageGroup {
     estimatedRequests: 0,
     tokensSaved: 0,
     usdSaved: 0,
+    cacheHits: 0,
+    cacheSavedUsd: 0,
   };
   return { ...zero, ...fields };
 }

@@ -18,7 +18,7 @@ from ray.serve.handle import DeploymentHandle
 
 from ..app import create_app
 from ..batching import Batcher
-from ..classification import Classifier, ClassifyCall, Scores
+from ..classification import Classification, Classifier, ClassifyCall
 from ..compression import Compression, Compressor
 from ..local_generation import GenerationRequest, GenerationResult, LocalGenerator
 from ..logs import configure_logging, route_transformers_logs
@@ -59,7 +59,7 @@ class ClassifierReplica:
 
     def __init__(self, settings: Settings, max_ongoing: int) -> None:
         self._model: Classifier = load(classifier_slot(settings), settings)
-        self._batcher: Batcher[ClassifyCall, Scores] = Batcher(
+        self._batcher: Batcher[ClassifyCall, Classification] = Batcher(
             "classify",
             self._model.classify_batch,
             max_batch=settings.classify_max_batch,
@@ -68,7 +68,7 @@ class ClassifierReplica:
             max_wait_s=settings.max_queue_wait_s,
         )
 
-    async def classify(self, call: ClassifyCall) -> Scores:
+    async def classify(self, call: ClassifyCall) -> Classification:
         return await self._batcher.submit(call)
 
 

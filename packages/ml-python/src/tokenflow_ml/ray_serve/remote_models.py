@@ -23,7 +23,7 @@ from ray.exceptions import RayActorError, RayError, RayTaskError
 from ray.serve.exceptions import BackPressureError, DeploymentUnavailableError
 from ray.serve.handle import DeploymentHandle
 
-from ..classification import ClassifyCall, Scores
+from ..classification import Classification, ClassifyCall
 from ..compression import Compression
 from ..inference_pool import Busy
 from ..local_generation import GenerationRequest, GenerationResult
@@ -208,9 +208,9 @@ class RemoteModels:
         # A replica only runs once its model has loaded: nothing to wait for here.
         return self._identity[name]
 
-    async def classify(self, request: ClassifyCall) -> Scores:
-        scores: Scores = await call("classifier", self._classifier.classify, request)
-        return scores
+    async def classify(self, request: ClassifyCall) -> Classification:
+        result: Classification = await call("classifier", self._classifier.classify, request)
+        return result
 
     async def compress(self, request: CompressRequest) -> Compression:
         compression: Compression = await call("compressor", self._compressor.compress, request)

@@ -48,6 +48,12 @@ export function routingHeaders(routing: Routing): Record<string, string> {
     }
     if (routing.fallbacks.length > 0) headers['x-tokenflow-fallbacks'] = String(routing.fallbacks.length);
   }
+  const { cache } = metadata;
+  if (cache) {
+    headers['x-tokenflow-cache'] = `hit; kind=${cache.hit}; similarity=${cache.similarity.toFixed(4)}`;
+    // As HTTP caches say how old a stored response is.
+    headers.age = String(Math.floor(cache.ageSeconds));
+  }
   return headers;
 }
 
@@ -60,9 +66,9 @@ function openAiUsage(end: EndEvent) {
   };
 }
 
-/** What TokenFlow adds to the last chunk: the cost, and what compression saved. */
+/** What TokenFlow adds to the last chunk: the cost, what compression saved, and whether the cache answered. */
 function endExtension(end: EndEvent) {
-  return { usage: end.usage, savings: 'savings' in end ? end.savings : null };
+  return { usage: end.usage, savings: 'savings' in end ? end.savings : null, cache: end.cache ?? null };
 }
 
 /** `chat.completion.chunk` objects, as OpenAI streams them, from one stream's events. */

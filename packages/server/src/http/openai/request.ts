@@ -192,23 +192,49 @@ export type ProcedureCall =
   | { procedure: 'selectModel'; input: SelectModelInput }
   | { procedure: 'generate'; input: GenerateInput };
 
+type CacheMode = 'read-write' | 'read-only' | 'write-only' | 'off';
+const READS: Record<CacheMode, boolean> = { 'read-write': true, 'read-only': true, 'write-only': false, off: false };
+const WRITES: Record<CacheMode, boolean> = { 'read-write': true, 'read-only': false, 'write-only': true, off: false };
+
+/**
+ * The `tokenflow.cache` extension narrowed by the request's Cache-Control:
+ * `no-cache` does not read a stored answer, `no-store` does not store this
+ * one. An invalid extension is passed on as sent, for the procedure's schema
+ * to refuse with the field's name.
+ */
+function cacheOptions(extension: unknown, cacheControl: string | undefined): unknown {
+  const directives = new Set((cacheControl ?? '').split(',').map((d) => d.trim().toLowerCase()));
+  const noCache = directives.has('no-cache');
+  const noStore = directives.has('no-store');
+  if (!noCache && !noStore) return extension;
+  if (extension !== undefined && (typeof extension !== 'object' || extension === null)) return extension;
+  const asked = (extension ?? {}) as { mode?: unknown };
+  const mode = (asked.mode ?? 'read-write') as CacheMode;
+  if (!(mode in READS)) return extension;
+  const reads = READS[mode] && !noCache;
+  const writes = WRITES[mode] && !noStore;
+  return { ...asked, mode: reads ? (writes ? 'read-write' : 'read-only') : writes ? 'write-only' : 'off' };
+}
+
 /** `tokenflow/auto` runs selectModel with the extension's options; `provider/model-id` runs generate. */
-export function toProcedureCall(request: ChatCompletionRequest): ProcedureCall {
+export function toProcedureCall(request: ChatCompletionRequest, cacheControl?: string): ProcedureCall {
+  const { cache, ...extension } = request.tokenflow ?? {};
+  const cacheField = { cache: cacheOptions(cache, cacheControl) };
   if (request.model === AUTO_MODEL) {
     // Passed through whole: selectModel refuses unknown or invalid options itself.
     return {
       procedure: 'selectModel',
-      input: withoutUndefined({ ...conversation(request), ...request.tokenflow }) as SelectModelInput,
+      input: withoutUndefined({ ...conversation(request), ...extension, ...cacheField }) as SelectModelInput,
     };
   }
-  if (request.tokenflow && Object.keys(request.tokenflow).length > 0) {
+  if (Object.keys(extension).length > 0) {
     throw new TRPCError({
       code: 'BAD_REQUEST',
-      message: `The "tokenflow" options (compress, possibleCategories, prefer, ...) apply to model "${AUTO_MODEL}" only, not "${request.model}".`,
+      message: `The "tokenflow" options (compress, possibleCategories, prefer, ...) apply to model "${AUTO_MODEL}" only, not "${request.model}"; only "cache" applies to every model.`,
     });
   }
   return {
     procedure: 'generate',
-    input: withoutUndefined({ ...conversation(request), model: request.model }) as GenerateInput,
+    input: withoutUndefined({ ...conversation(request), model: request.model, ...cacheField }) as GenerateInput,
   };
 }

@@ -108,7 +108,7 @@ async function respondWhole(res: ServerResponse, routing: Routing, stream: Async
 async function chatCompletion(req: IncomingMessage, res: ServerResponse, ctx: HttpContext) {
   const caller = procedureCaller(ctx, res);
   const request = parseChatCompletionRequest(await readJson(req, ctx.config.HTTP_MAX_BODY_BYTES));
-  const call = toProcedureCall(request);
+  const call = toProcedureCall(request, req.headers['cache-control']);
   const stream: AsyncIterable<StreamEvent> =
     call.procedure === 'selectModel'
       ? plainEvents(await caller.selectModel(call.input))

@@ -9,7 +9,7 @@ const NOW = Date.parse('2026-12-07T18:00:00Z');
 const text = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
 describe('UsageTotals', () => {
-  it('shows requests, failures, tokens, cost, estimated requests and savings', () => {
+  it('shows requests, failures, tokens, cost, estimated requests, savings and cache hits', () => {
     const totals = group({
       requests: 12,
       failed: 3,
@@ -20,6 +20,8 @@ describe('UsageTotals', () => {
       estimatedRequests: 1,
       tokensSaved: 40,
       usdSaved: 0.00002,
+      cacheHits: 2,
+      cacheSavedUsd: 0.0004,
     });
 
     const shown = text(renderToStaticMarkup(<UsageTotals totals={totals} />));
@@ -30,6 +32,7 @@ describe('UsageTotals', () => {
     expect(shown).toContain('Cost $0.000123');
     expect(shown).toContain('Estimated tokens 1 request');
     expect(shown).toContain('Compression saved 40 tokens $0.00002');
+    expect(shown).toContain('Answered from cache 2 requests $0.0004 not spent');
   });
 
   it('mentions unpriced requests, which the cost leaves out', () => {

@@ -2,7 +2,10 @@ import type { ReactNode } from 'react';
 import { formatCount, formatTokens, formatUsd } from '../../format.ts';
 import type { UsageTotals as Totals } from '../../usage/report.ts';
 
-/** The range's totals as tiles: what was asked, what failed, what it used and cost, and what compression saved. */
+/**
+ * The range's totals as tiles: what was asked, what failed, what it used and
+ * cost, and what compression and the response cache saved.
+ */
 export function UsageTotals({ totals }: { totals: Totals }) {
   return (
     <dl className="usage-stats" aria-label="Totals">
@@ -36,6 +39,12 @@ export function UsageTotals({ totals }: { totals: Totals }) {
         label="Compression saved"
         value={formatTokens(totals.tokensSaved)}
         note={`${formatUsd(totals.usdSaved)} at the answering models’ input prices`}
+      />
+      <Stat
+        id="cache"
+        label="Answered from cache"
+        value={`${formatCount(totals.cacheHits)} ${totals.cacheHits === 1 ? 'request' : 'requests'}`}
+        note={`${formatUsd(totals.cacheSavedUsd)} not spent (what those answers cost when first made)`}
       />
     </dl>
   );
