@@ -16,9 +16,10 @@ async function embed(texts: string[]): Promise<Map<string, number[]>> {
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ prompt, return_embedding: true }),
           });
-          const body = (await response.json()) as { embedding: number[] | null };
-          if (!body.embedding) throw new Error(`no embedding for ${JSON.stringify(prompt)}`);
-          vectors.set(prompt, body.embedding);
+          const body = (await response.json()) as { embedding?: number[] | null };
+          if (!response.ok) throw new Error(`POST /classify answered ${response.status}`);
+          // None for a prompt longer than the encoder reads whole: such a pair can only hit exactly.
+          vectors.set(prompt, body.embedding ?? []);
         }),
       );
     }
@@ -30,7 +31,10 @@ async function embed(texts: string[]): Promise<Map<string, number[]>> {
 
 const dot = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * (b[i] ?? 0), 0);
 
-/** Every pair judged: its similarity under the real model and the false-hit guard's verdict. */
+/**
+ * Every pair judged: its similarity under the real model (0 when a prompt got
+ * no embedding, so the pair can never hit semantically) and the guard's verdict.
+ */
 export async function judgedCachePairs() {
   const pairs = readCachePairs();
   const vectors = await embed(pairs.flatMap((p) => [p.a, p.b]));

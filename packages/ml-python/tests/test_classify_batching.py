@@ -105,6 +105,15 @@ def test_returns_the_prompts_unit_embedding_only_when_asked(service):
     assert np.array_equal(embedding(service, "Write a haiku about the sea at night."), vector)
 
 
+def test_a_prompt_longer_than_the_encoder_reads_whole_gets_no_embedding(service):
+    # Clipped to its start and end, its vector would not tell it from one that differs in between.
+    long = "Here are my meeting notes. " + "We discussed the roadmap and the budget. " * 40
+    response = post(service, long + "What did we decide?", None, return_embedding=True)
+
+    assert response.status_code == 200
+    assert response.json()["embedding"] is None
+
+
 def test_paraphrases_embed_closer_together_than_unrelated_prompts(service):
     refund = embedding(service, "How do I get a refund for my order?")
     money_back = embedding(service, "I want my money back for what I bought.")

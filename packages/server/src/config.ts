@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { type ApiKeyEntry, parseApiKeys } from './auth/api-keys.ts';
-import { MAX_TTL_SECONDS, SEMANTIC_THRESHOLD } from './cache/cache-controls.ts';
+import { CACHE_MODES, MAX_TTL_SECONDS, SEMANTIC_THRESHOLD } from './cache/cache-controls.ts';
 
 // 0 asks the OS for a free port (tests).
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -87,7 +87,7 @@ export const envSchema = z.object({
   BUDGET_TOKENS_PER_DAY: z.coerce.number().int().positive().max(1_000_000_000_000).optional(),
   // The response cache (cache/): off, exact matches only, or exact then similar prompts (selectModel).
   // In memory (an LRU of CACHE_MAX_BYTES), or in Redis when REDIS_URL is set, shared by every instance.
-  CACHE_MODE: z.enum(['off', 'exact', 'semantic']).default('off'),
+  CACHE_MODE: z.enum(CACHE_MODES).default('off'),
   CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(MAX_TTL_SECONDS).default(3600),
   CACHE_MAX_BYTES: z.coerce
     .number()

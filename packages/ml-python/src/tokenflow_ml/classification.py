@@ -207,7 +207,11 @@ class EmbeddingClassifier:
         return [
             Classification(
                 self._scores(query, call.prompt, call.categories, call.multi_label),
-                self._unit(query) if call.embedding else None,
+                # A clipped prompt's vector stands for its start and end only: two prompts
+                # differing in the middle would look the same to the response cache.
+                self._unit(query)
+                if call.embedding and self._encoder.embeds_whole(call.prompt)
+                else None,
             )
             for query, call in zip(queries, calls, strict=True)
         ]

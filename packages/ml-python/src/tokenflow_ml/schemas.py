@@ -126,8 +126,9 @@ class ClassifyResponse(BaseModel):
     embedding: list[float] | None = Field(
         default=None,
         description="The prompt's L2-normalised sentence embedding when return_embedding "
-        'was set and the classifier is embedding-based (backend "embedding"); null otherwise '
-        "(the NLI backend has none).",
+        'was set and the classifier is embedding-based (backend "embedding"); null otherwise: '
+        "the NLI backend has none, and a prompt longer than the encoder reads whole (126 "
+        "word pieces; a longer one is embedded from its start and end) gets none either.",
     )
 
 

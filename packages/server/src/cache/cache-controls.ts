@@ -5,7 +5,7 @@ import { z } from 'zod';
  * chosen on the dev split of eval/cache-pairs.jsonl, reported on its test split
  * (bench/README.md, "Response cache").
  */
-export const SEMANTIC_THRESHOLD = 0.77;
+export const SEMANTIC_THRESHOLD = 0.72;
 
 /** The longest an entry may live: a month. Beyond it an answer is more likely stale than cheap. */
 export const MAX_TTL_SECONDS = 30 * 24 * 3600;
@@ -22,13 +22,26 @@ export const cacheControlsSchema = z.strictObject({
    * model, then store its answer (a refresh). off: neither.
    */
   mode: z.enum(['read-write', 'read-only', 'write-only', 'off']).optional(),
-  /** How long this answer stays stored; CACHE_TTL_SECONDS when left out. */
+  /** How long this answer stays stored: at most CACHE_TTL_SECONDS, which is also the default. */
   ttlSeconds: z.number().int().min(1).max(MAX_TTL_SECONDS).optional(),
-  /** The least cosine similarity a semantic hit needs; CACHE_SEMANTIC_THRESHOLD when left out. */
+  /** The least cosine similarity a semantic hit needs: stricter than CACHE_SEMANTIC_THRESHOLD, never looser. */
   threshold: z.number().min(0).max(1).optional(),
-  /** Store answers cut off by the token limit (finish reason `length`) too; they are not by default. */
-  storeTruncated: z.boolean().optional(),
+  /**
+   * Store, and be served, answers cut off by the token limit (finish reason
+   * `length`); without it such answers are neither stored nor served.
+   */
+  acceptTruncated: z.boolean().optional(),
 });
+
+/** What a request's cache mode lets it do: read stored answers, write its own. */
+export const cacheAccess = (mode: NonNullable<CacheControls['mode']>) => ({
+  reads: mode === 'read-write' || mode === 'read-only',
+  writes: mode === 'read-write' || mode === 'write-only',
+});
+
+/** The mode that reads and writes as asked. */
+export const cacheModeOf = (reads: boolean, writes: boolean): NonNullable<CacheControls['mode']> =>
+  reads ? (writes ? 'read-write' : 'read-only') : writes ? 'write-only' : 'off';
 
 export type CacheControls = z.infer<typeof cacheControlsSchema>;
 
@@ -45,3 +58,4 @@ export const cacheHitSchema = z.object({
 });
 
 export type CacheHit = z.infer<typeof cacheHitSchema>;
+export type CacheHitKind = CacheHit['hit'];

@@ -11,12 +11,16 @@
 export interface CacheStore {
   readonly kind: 'memory' | 'redis';
   get(key: string): Promise<string | null>;
-  set(key: string, value: string, ttlMs: number): Promise<void>;
-  /** Prepends `value` to the list at `key`, keeps its newest `cap` items, and renews its time to live. */
+  /** Resolves true once stored, false when the store could not take it. */
+  set(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Prepends `value` to the list at `key` and keeps its newest `cap` items; the
+   * list lives at least `ttlMs` more (a shorter-lived item never shortens it).
+   */
   push(key: string, value: string, cap: number, ttlMs: number): Promise<void>;
   list(key: string): Promise<string[]>;
-  /** The counter at `key` (0 when absent). */
-  counter(key: string): Promise<number>;
+  /** The counter at `key` (0 when absent), or null when the store cannot say. */
+  counter(key: string): Promise<number | null>;
   /** Adds one to the counter at `key`. */
   bump(key: string): Promise<void>;
   /** Bytes held, where the store can tell (memory); null for Redis. */

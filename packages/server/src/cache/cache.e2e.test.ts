@@ -185,11 +185,15 @@ describe('the response cache (CACHE_MODE=exact, in memory)', () => {
     // Asked for: a cut-off answer is stored, and replayed with its finish reason.
     const other = freshPrompt();
     upstream.use({ body: cutOffByLength });
-    await streamV1(KEYS.alice, other, { tokenflow: { cache: { storeTruncated: true } } });
+    const accepting = { tokenflow: { cache: { acceptTruncated: true } } };
+    await streamV1(KEYS.alice, other, accepting);
     upstream.use({});
-    const replayed = await streamV1(KEYS.alice, other);
+    const replayed = await streamV1(KEYS.alice, other, accepting);
     expect(replayed.text).toBe('Hello there');
     expect(replayed.headers.get('x-tokenflow-cache')).toMatch(/^hit/);
+    // A request that did not ask for truncated answers is not served one.
+    const plain = await streamV1(KEYS.alice, other);
+    expect(plain.headers.get('x-tokenflow-cache')).toBeNull();
   });
 
   it('forgets a key’s answers when it purges them (DELETE /api/cache), and only that key’s', async () => {

@@ -1,3 +1,15 @@
+import {
+  AFTER_NUMBER_ONLY,
+  NEGATIONS,
+  NOT_NAMES,
+  NUMBER_WORDS,
+  OPERATOR_WORDS,
+  OPPOSITES,
+  TASKS,
+  TECH_NAMES,
+  UNITS,
+} from './guard-vocabulary.ts';
+
 /**
  * The false-hit guard: two prompts can be close in embedding space and still
  * need different answers ("What is 2+3?" and "What is 2+4?"). Before a
@@ -6,7 +18,7 @@
  * reason a person can check, and the guard costs microseconds.
  */
 
-export type GuardReason = 'numbers' | 'names' | 'negation' | 'units' | 'code';
+export type GuardReason = 'numbers' | 'names' | 'negation' | 'units' | 'code' | 'opposites' | 'task' | 'direction';
 
 export interface Specifics {
   /** Numbers in order (number words as digits), with the arithmetic operators between them. */
@@ -23,205 +35,15 @@ export interface Specifics {
   words: Set<string>;
   negations: number;
   units: string[];
+  /** The task family of each word that names one (summarize, translate, ...). */
+  tasks: Map<string, string>;
+  /** Word stems ("encrypts" and "encrypted" are "encrypt"), for the opposites. */
+  stems: Set<string>;
+  /** "from X to Y", "X to Y" and "X ... than Y" pairs, lower-cased: what goes into what, what beats what. */
+  directions: Set<string>;
   /** Code spans, quoted strings and code-like tokens (snake_case, calls, a.b, operators). */
   code: string[];
 }
-
-const NUMBER_WORDS: Record<string, number> = {
-  zero: 0,
-  two: 2,
-  three: 3,
-  four: 4,
-  five: 5,
-  six: 6,
-  seven: 7,
-  eight: 8,
-  nine: 9,
-  ten: 10,
-  eleven: 11,
-  twelve: 12,
-  thirteen: 13,
-  fourteen: 14,
-  fifteen: 15,
-  sixteen: 16,
-  seventeen: 17,
-  eighteen: 18,
-  nineteen: 19,
-  twenty: 20,
-  thirty: 30,
-  forty: 40,
-  fifty: 50,
-  sixty: 60,
-  seventy: 70,
-  eighty: 80,
-  ninety: 90,
-  hundred: 100,
-  thousand: 1000,
-  million: 1_000_000,
-  billion: 1_000_000_000,
-  dozen: 12,
-  half: 0.5,
-  twice: 2,
-  double: 2,
-  triple: 3,
-};
-
-const OPERATOR_WORDS: Record<string, string> = {
-  plus: '+',
-  minus: '-',
-  times: '*',
-  'multiplied by': '*',
-  'divided by': '/',
-  over: '/',
-  mod: '%',
-  modulo: '%',
-  'to the power of': '^',
-};
-
-const NEGATIONS = new Set([
-  'not',
-  'no',
-  'never',
-  'none',
-  'nobody',
-  'nothing',
-  'neither',
-  'nor',
-  'without',
-  'cannot',
-  'except',
-  'excluding',
-  'unless',
-  'avoid',
-  'avoiding',
-]);
-
-/** Units and their spellings, each to one canonical name; the one-letter ones count only after a number. */
-const UNITS: Record<string, string> = {};
-const AFTER_NUMBER_ONLY = new Set(['m', 'g', 's', 'h', 'l', 'in', 'b', 'c', 'f', 'k', 'w', 'v', 'bar', 't']);
-for (const [canonical, spellings] of Object.entries({
-  km: 'km kilometer kilometers kilometre kilometres',
-  mi: 'mi mile miles',
-  m: 'm meter meters metre metres',
-  cm: 'cm centimeter centimeters centimetre centimetres',
-  mm: 'mm millimeter millimeters millimetre millimetres',
-  ft: 'ft foot feet',
-  in: 'in inch inches',
-  yd: 'yd yard yards',
-  kg: 'kg kilogram kilograms kilo kilos',
-  g: 'g gram grams',
-  lb: 'lb lbs pound pounds',
-  oz: 'oz ounce ounces',
-  t: 'ton tons tonne tonnes',
-  l: 'l liter liters litre litres',
-  ml: 'ml milliliter milliliters millilitre millilitres',
-  gal: 'gal gallon gallons',
-  c: 'c °c celsius centigrade',
-  f: 'f °f fahrenheit',
-  k: 'kelvin',
-  ms: 'ms millisecond milliseconds',
-  s: 's sec secs second seconds',
-  min: 'min mins minute minutes',
-  h: 'h hr hrs hour hours hourly',
-  day: 'day days daily',
-  week: 'week weeks weekly',
-  month: 'month months monthly',
-  year: 'year years yr yrs yearly annual annually',
-  bit: 'bit bits',
-  b: 'b byte bytes',
-  kb: 'kb kib kilobyte kilobytes',
-  mb: 'mb mib megabyte megabytes',
-  gb: 'gb gib gigabyte gigabytes',
-  tb: 'tb tib terabyte terabytes',
-  usd: 'usd $ dollar dollars',
-  eur: 'eur € euro euros',
-  gbp: 'gbp £ pounds-sterling sterling',
-  jpy: 'jpy ¥ yen',
-  '%': '% percent percentage',
-  mph: 'mph',
-  kmh: 'kmh kph km/h',
-  w: 'w watt watts',
-  kw: 'kw kilowatt kilowatts',
-  kwh: 'kwh',
-  v: 'v volt volts',
-  hz: 'hz hertz',
-  mhz: 'mhz megahertz',
-  ghz: 'ghz gigahertz',
-  cal: 'cal calorie calories kcal',
-  cup: 'cup cups',
-  tbsp: 'tbsp tablespoon tablespoons',
-  tsp: 'tsp teaspoon teaspoons',
-  pt: 'pint pints',
-  qt: 'quart quarts',
-  floz: 'floz fl-oz',
-  atm: 'atm atmosphere atmospheres',
-  bar: 'bar bars',
-  pa: 'pa pascal pascals',
-  kpa: 'kpa kilopascal kilopascals',
-  psi: 'psi',
-  mmhg: 'mmhg',
-  j: 'joule joules',
-  kj: 'kj kilojoule kilojoules',
-  n: 'newton newtons',
-  nm: 'nm nanometer nanometers nanometre nanometres',
-  um: 'µm micrometer micrometers micron microns',
-  ly: 'light-year light-years lightyear lightyears',
-  au: 'au',
-  mg: 'mg milligram milligrams',
-  µg: 'µg mcg microgram micrograms',
-  st: 'stone stones',
-  rad: 'rad radian radians',
-  rpm: 'rpm',
-  fps: 'fps',
-  dpi: 'dpi',
-  px: 'px pixel pixels',
-  pt_font: 'pt',
-  em: 'em rem',
-  acre: 'acre acres',
-  ha: 'hectare hectares',
-})) {
-  for (const spelling of spellings.split(' ')) UNITS[spelling] = canonical;
-}
-
-/** Technology names people write in lower case; a different one is a different question. */
-const TECH_NAMES = new Set(
-  (
-    'python javascript typescript java rust golang c++ c# ruby php swift kotlin scala haskell perl lua r sql ' +
-    'postgres postgresql mysql sqlite mongodb redis react vue angular svelte node nodejs django flask fastapi ' +
-    'rails spring docker kubernetes linux windows macos ios android bash zsh powershell excel numpy pandas ' +
-    'pytorch tensorflow html css json yaml xml graphql rest grpc aws gcp azure git'
-  ).split(' '),
-);
-
-/**
- * Capitalised words that are not names: what starts sentences in prompts.
- * General English, not fitted to the evaluation set's test split.
- */
-const NOT_NAMES = new Set(
-  (
-    'a an the this that these those there here it its i i’m im me my mine we us our you your yours he she they ' +
-    'them their his her what which who whom whose why when where how whats whos hows is are was were be been ' +
-    'am do does did done have has had can could would should will shall may might must please kindly hi hello ' +
-    'hey thanks thank ok okay so and but or if then also now just yes no not given assume suppose imagine ' +
-    'let lets write rewrite explain describe summarize summarise translate list give tell show create generate ' +
-    'make help find compare convert calculate compute solve define draft compose fix debug implement suggest ' +
-    'recommend name provide outline identify classify check count sort return print add remove use using turn ' +
-    'put keep get go need want like know think find read look see say tell ask answer produce build design ' +
-    'plan prepare edit improve shorten expand simplify paraphrase reword correct proofread analyze analyse ' +
-    'evaluate estimate predict determine prove derive show brainstorm come could in on at for from to of by ' +
-    'with about into over under after before during between without within once every each all any some ' +
-    'many much more most few several other another such same different new old best good great quick short ' +
-    'long simple brief detailed step one first second third next last finally also briefly quickly ' +
-    'in-depth why’s what’s how’s where’s who’s can’t don’t isn’t doesn’t i’d i’ll we’re you’re it’s ' +
-    'hey, dear sure okay, pretend act respond reply send email note story poem essay letter summary table ' +
-    'function class code script query program example examples question questions task tasks context ' +
-    'input output text article paragraph sentence word words title topic set remind book schedule search ' +
-    'order send call open close play start stop cancel buy sell pay teach tell share post reply update delete ' +
-    'install run test deploy configure upload download clean fill pick choose select rank rate review grade ' +
-    'score draw sketch visualize map plot chart format split merge join filter group match replace extract ' +
-    'parse validate optimize refactor migrate rename remember forget book reserve cook bake order ship'
-  ).split(' '),
-);
 
 const WORD = /[\p{L}\p{N}][\p{L}\p{N}+#'’-]*/gu;
 
@@ -231,7 +53,9 @@ function numbersOf(text: string): string[] {
     // "multiply 17 by 23" asks what "17 times 23" does; likewise divide and add.
     .replace(/\bmultiply\s+(\S+)\s+(?:by|and)\s+(?=\S)/g, '$1 * ')
     .replace(/\bdivide\s+(\S+)\s+by\s+(?=\S)/g, '$1 / ')
-    .replace(/\badd\s+(\S+)\s+(?:and|to)\s+(?=\S)/g, '$1 + ');
+    .replace(/\badd\s+(\S+)\s+(?:and|to)\s+(?=\S)/g, '$1 + ')
+    // "subtract 38 from 91" is "91 minus 38".
+    .replace(/\bsubtract\s+(\d[\d,.]*\d|\d)\s+from\s+(\d[\d,.]*\d|\d)/g, '$2 - $1');
   for (const [phrase, symbol] of Object.entries(OPERATOR_WORDS)) {
     normalised = normalised.replace(new RegExp(`(\\d|\\b\\w+)\\s+${phrase}\\s+(?=\\d|\\w)`, 'g'), `$1 ${symbol} `);
   }
@@ -247,20 +71,22 @@ function numbersOf(text: string): string[] {
 }
 
 function unitsOf(text: string): string[] {
-  const units = new Set<string>();
+  const found: Array<[number, string]> = [];
   // "a 7-year-old" names years as "a 7 year old" does; "day-to-day" names no day.
   const lower = text.toLowerCase().replace(/(\d)\s*-\s*(?=[a-z])/g, '$1 ');
   // Symbols glued to numbers: 5km, 30°C, $20, 15%.
   for (const match of lower.matchAll(/(\d)\s*(°[cf]|%|[a-z]+(?:\/[a-z]+)?)|([$€£¥])\s*\d/g)) {
     const unit = match[2] ?? match[3] ?? '';
     const canonical = UNITS[unit];
-    if (canonical) units.add(canonical);
+    if (canonical) found.push([(match.index ?? 0) + 1, canonical]);
   }
-  for (const word of lower.match(/[a-z°$€£¥%µ][a-z/-]*/g) ?? []) {
-    const canonical = UNITS[word];
-    if (canonical && !AFTER_NUMBER_ONLY.has(word)) units.add(canonical);
+  for (const match of lower.matchAll(/[a-z°$€£¥%µ][a-z/-]*/g)) {
+    const canonical = UNITS[match[0]];
+    if (canonical && !AFTER_NUMBER_ONLY.has(match[0])) found.push([match.index ?? 0, canonical]);
   }
-  return [...units].sort();
+  // A set: "how many miles is 5 km" asks what "5 km in miles" does; which way a conversion goes is
+  // the direction rule's to judge.
+  return [...new Set(found.map(([, unit]) => unit))].sort();
 }
 
 function codeOf(text: string): string[] {
@@ -287,6 +113,41 @@ function codeOf(text: string): string[] {
   return code.sort();
 }
 
+/** A crude English stem: enough that "encrypts", "encrypted" and "encrypting" meet "encrypt". */
+function stem(word: string): string {
+  if (word.length <= 4) return word;
+  return word.replace(/(?:ing|ed|es|s)$/, '');
+}
+
+/** "from X to Y" and "X to/into Y" (one or two words each side) as "x > y". */
+function directionsOf(text: string): Set<string> {
+  const lower = text.toLowerCase();
+  const pairs = new Set<string>();
+  const side = "([a-z][a-z+#'-]*(?: [a-z][a-z+#'-]*)?)";
+  const article = '(?:(?:an?|the) )?';
+  for (const match of lower.matchAll(new RegExp(`from ${article}${side} (?:to|into) ${article}${side}`, 'g'))) {
+    pairs.add(`${match[1]} > ${match[2]}`);
+  }
+  // "a list to a tuple", and "a Markdown file to PDF" (the word before the noun too).
+  for (const match of lower.matchAll(
+    /([a-z][a-z+#'-]*)(?: ([a-z][a-z+#'-]*))? (?:to|into) (?:(?:an?|the) )?([a-z][a-z+#'-]*)/g,
+  )) {
+    pairs.add(`${match[2] ?? match[1]} > ${match[3]}`);
+    if (match[2]) pairs.add(`${match[1]} > ${match[3]}`);
+  }
+  // "How many miles is 5 km?" converts km into miles.
+  for (const match of lower.matchAll(/how many ([a-z]+) (?:is|are|in|make|makes) (?:an? )?(?:[\d.,]+ )?([a-z]+)/g)) {
+    pairs.add(`${match[2]} > ${match[1]}`);
+  }
+  // "Is Python faster than Java?": the thing compared, then what it is compared with.
+  for (const match of lower.matchAll(
+    /([a-z][a-z+#'-]*) (?:is |are )?(?:[a-z]+er|more [a-z]+|less [a-z]+) than ([a-z][a-z+#'-]*)/g,
+  )) {
+    pairs.add(`${match[1]} > ${match[2]}`);
+  }
+  return pairs;
+}
+
 /** Where each sentence's first word starts: capitalised by grammar, perhaps not a name. */
 function sentenceStarts(text: string): Set<number> {
   const starts = new Set<number>();
@@ -300,12 +161,19 @@ export function specificsOf(text: string): Specifics {
   const names = new Set<string>();
   const openers = new Set<string>();
   const words = new Set<string>();
+  const tasks = new Map<string, string>();
+  const stems = new Set<string>();
   let negations = 0;
-  const starts = sentenceStarts(text);
-  for (const match of text.matchAll(WORD)) {
+  // Code spans are the code rule's: an identifier such as `useEffect` is not a name.
+  const prose = text.replace(/```[\s\S]*?```|`[^`\n]+`/g, (span) => ' '.repeat(span.length));
+  const starts = sentenceStarts(prose);
+  for (const match of prose.matchAll(WORD)) {
     const word = match[0].replaceAll('’', "'").replace(/'+$/, '');
     const lower = word.toLowerCase().replace(/'s$/, '');
     words.add(lower);
+    stems.add(stem(lower));
+    const task = TASKS[lower] ?? TASKS[stem(lower)];
+    if (task) tasks.set(lower, task);
     if (NEGATIONS.has(lower) || /n['’]t$/.test(lower) || /^non-/.test(lower)) negations += 1;
     if (TECH_NAMES.has(lower)) names.add(lower);
     const capitalised = /^\p{Lu}/u.test(word) || /\p{Ll}\p{Lu}/u.test(word);
@@ -318,20 +186,64 @@ export function specificsOf(text: string): Specifics {
     if (!acronym && starts.has(match.index ?? -1)) openers.add(lower);
     else names.add(lower);
   }
-  return { numbers: numbersOf(text), names, openers, words, negations, units: unitsOf(text), code: codeOf(text) };
+  return {
+    numbers: numbersOf(text),
+    names,
+    openers,
+    words,
+    negations,
+    units: unitsOf(text),
+    tasks,
+    stems,
+    directions: directionsOf(text),
+    code: codeOf(text),
+  };
 }
 
 const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
- * A name of one side that the other does not have, even as a plain word; or
- * an unknown sentence opener of each side that the other lacks (one name
- * put for another at the start of a sentence).
+ * A name of one side that the other does not have, even as a plain word; the
+ * names both have, in another order; or an unknown
+ * sentence opener of each side that the other lacks (one name put for
+ * another at the start of a sentence).
  */
 function namesDiffer(a: Specifics, b: Specifics) {
   const missing = (names: Set<string>, other: Specifics) => [...names].filter((name) => !other.words.has(name));
   if (missing(a.names, b).length > 0 || missing(b.names, a).length > 0) return true;
+  // The names both have, in another order: "9 AM in New York, what time in Tokyo" and the other way round.
+  const shared = (one: Specifics, other: Specifics) => [...one.names].filter((name) => other.names.has(name));
+  if (!sameList(shared(a, b), shared(b, a))) return true;
   return missing(a.openers, b).length > 0 && missing(b.openers, a).length > 0;
+}
+
+/** One side of an opposite pair in one prompt, the other side in the other. */
+function oppositesDiffer(a: Specifics, b: Specifics) {
+  const has = (s: Specifics, words: string[]) => words.some((word) => s.stems.has(stem(word)));
+  return OPPOSITES.some(
+    ([one, other]) =>
+      (has(a, one) && !has(a, other) && has(b, other) && !has(b, one)) ||
+      (has(a, other) && !has(a, one) && has(b, one) && !has(b, other)),
+  );
+}
+
+/**
+ * Each prompt names a task in words the other does not have, and they name
+ * none in common. Words both share (the text the task is about) say nothing.
+ */
+function tasksDiffer(a: Specifics, b: Specifics) {
+  const own = (one: Specifics, other: Specifics) =>
+    new Set([...one.tasks].filter(([word]) => !other.words.has(word)).map(([, task]) => task));
+  const mine = own(a, b);
+  const theirs = own(b, a);
+  if (mine.size === 0 || theirs.size === 0) return false;
+  return ![...mine].some((task) => theirs.has(task));
+}
+
+/** A pair of one prompt reversed in the other: "from marketing to data analysis" and back. */
+function directionsDiffer(a: Specifics, b: Specifics) {
+  const reversed = (pair: string) => pair.split(' > ').reverse().join(' > ');
+  return [...a.directions].some((pair) => b.directions.has(reversed(pair)) && !b.directions.has(pair));
 }
 
 /** Why two prompts must not share an answer, or null when nothing specific differs. */
@@ -341,5 +253,8 @@ export function falseHitReason(a: Specifics, b: Specifics): GuardReason | null {
   if (!sameList(a.code, b.code)) return 'code';
   if (a.negations !== b.negations) return 'negation';
   if (namesDiffer(a, b)) return 'names';
+  if (oppositesDiffer(a, b)) return 'opposites';
+  if (tasksDiffer(a, b)) return 'task';
+  if (directionsDiffer(a, b)) return 'direction';
   return null;
 }

@@ -34,13 +34,14 @@ export class MemoryStore implements CacheStore {
   }
 
   async set(key: string, value: string, ttlMs: number) {
-    this.write(key, value, ttlMs);
+    return this.write(key, value, ttlMs);
   }
 
   async push(key: string, value: string, cap: number, ttlMs: number) {
     const current = this.read(key);
     const list = [value, ...(Array.isArray(current) ? current : [])].slice(0, cap);
-    this.write(key, list, ttlMs);
+    const left = (this.slots.get(key)?.expiresAt ?? 0) - this.now();
+    this.write(key, list, Math.max(ttlMs, left));
   }
 
   async list(key: string): Promise<string[]> {
@@ -48,7 +49,7 @@ export class MemoryStore implements CacheStore {
     return Array.isArray(value) ? value : [];
   }
 
-  async counter(key: string) {
+  async counter(key: string): Promise<number | null> {
     return this.counters.get(key) ?? 0;
   }
 
@@ -78,12 +79,12 @@ export class MemoryStore implements CacheStore {
     return slot.value;
   }
 
-  private write(key: string, value: string | string[], ttlMs: number) {
+  private write(key: string, value: string | string[], ttlMs: number): boolean {
     const old = this.slots.get(key);
     if (old) this.drop(key, old);
     const bytes = sizeOf(key, value);
     // One entry larger than the whole budget would evict everything and then not fit.
-    if (bytes > this.maxBytes) return;
+    if (bytes > this.maxBytes) return false;
     this.slots.set(key, { value, bytes, expiresAt: this.now() + ttlMs });
     this.held += bytes;
     let evicted = 0;
@@ -93,6 +94,7 @@ export class MemoryStore implements CacheStore {
       if (slot.expiresAt > this.now()) evicted += 1;
     }
     if (evicted > 0) this.events.evicted(evicted);
+    return true;
   }
 
   private drop(key: string, slot: Slot) {

@@ -52,9 +52,7 @@ export class RedisStore implements CacheStore {
   }
 
   set(key: string, value: string, ttlMs: number) {
-    return this.attempt('write', undefined, async () => {
-      await this.redis.set(key, value, 'PX', ttlMs);
-    });
+    return this.attempt('write', false, async () => (await this.redis.set(key, value, 'PX', ttlMs)) === 'OK');
   }
 
   push(key: string, value: string, cap: number, ttlMs: number) {
@@ -63,7 +61,9 @@ export class RedisStore implements CacheStore {
         .multi()
         .lpush(key, value)
         .ltrim(key, 0, cap - 1)
-        .pexpire(key, ttlMs)
+        // A new list gets the item's time to live; an older one keeps a longer one it has (Redis 7).
+        .pexpire(key, ttlMs, 'NX')
+        .pexpire(key, ttlMs, 'GT')
         .exec();
       const failed = results?.find(([error]) => error);
       if (failed?.[0]) throw failed[0];
@@ -75,7 +75,7 @@ export class RedisStore implements CacheStore {
   }
 
   counter(key: string) {
-    return this.attempt('read', 0, async () => Number((await this.redis.get(key)) ?? 0));
+    return this.attempt<number | null>('read', null, async () => Number((await this.redis.get(key)) ?? 0));
   }
 
   async bump(key: string) {

@@ -65,6 +65,9 @@ async function answer(request: ReturnType<ResponseCache['forRequest']>, text: st
   if (request && recorder) await request.store(recorder, end(finish));
 }
 
+/** What the classifier returns that the cache reads: the embedding and the model that made it. */
+const embedded = (embedding: number[], model = 'minilm') => ({ embedding, model });
+
 // Unit vectors: the angle between them sets their cosine similarity.
 const at = (degrees: number) => [Math.cos((degrees * Math.PI) / 180), Math.sin((degrees * Math.PI) / 180)];
 
@@ -83,24 +86,26 @@ describe('the response cache', () => {
     expect(counted).toEqual(['exact miss', 'exact hit']);
   });
 
-  it('stores only answers that finished (stop, tool_calls), and length cut-offs only when asked', async () => {
+  it('stores only answers that finished (stop, tool_calls), and length cut-offs only for requests that accept them', async () => {
     const { responseCache } = cache();
     const stored = async (prompt: string, finish: string | null, extra: object = {}) => {
       await answer(responseCache.forRequest('selectModel', 'alice', input(prompt, extra)), 'xyz', finish);
-      return (await responseCache.forRequest('selectModel', 'alice', input(prompt))?.exact()) !== null;
+      return (await responseCache.forRequest('selectModel', 'alice', input(prompt, extra))?.exact()) !== null;
     };
     expect(await stored('a', 'stop')).toBe(true);
     expect(await stored('b', 'tool_calls')).toBe(true);
     expect(await stored('c', 'length')).toBe(false);
     expect(await stored('d', null)).toBe(false);
     expect(await stored('e', 'content_filter')).toBe(false);
-    expect(await stored('f', 'length', { cache: { storeTruncated: true } })).toBe(true);
+    expect(await stored('f', 'length', { cache: { acceptTruncated: true } })).toBe(true);
+    // Served only to a request that accepts a truncated answer too.
+    expect(await responseCache.forRequest('selectModel', 'alice', input('f'))?.exact()).toBeNull();
   });
 
   it('finds a similar prompt’s answer above the threshold, and not below it', async () => {
     const { responseCache } = cache();
     const first = responseCache.forRequest('selectModel', 'alice', input('What is Rust?'));
-    expect(await first?.similar(at(0))).toBeNull();
+    expect(await first?.similar(embedded(at(0)))).toBeNull();
     await answer(first, 'A language.');
 
     const close = responseCache.forRequest('selectModel', 'alice', input('Tell me what Rust is'));
@@ -111,33 +116,68 @@ describe('the response cache', () => {
       input('Tell me what Rust is', { cache: { threshold: 0.99 } }),
     );
 
-    expect((await close?.similar(at(30)))?.hit).toMatchObject({
+    expect((await close?.similar(embedded(at(30))))?.hit).toMatchObject({
       hit: 'semantic',
       similarity: expect.closeTo(0.866, 3),
     });
-    expect(await far?.similar(at(40))).toBeNull(); // cos 40° = 0.766 < 0.8
-    expect(await strict?.similar(at(30))).toBeNull();
+    expect(await far?.similar(embedded(at(40)))).toBeNull(); // cos 40° = 0.766 < 0.8
+    expect(await strict?.similar(embedded(at(30)))).toBeNull();
+  });
+
+  it('compares embeddings of one model only, and takes a request’s threshold only when stricter', async () => {
+    const { responseCache } = cache();
+    const first = responseCache.forRequest('selectModel', 'alice', input('What is Rust?'));
+    await first?.similar(embedded(at(0)));
+    await answer(first, 'A language.');
+    const ask = (model: string, extra: object = {}, degrees = 30) =>
+      responseCache
+        .forRequest('selectModel', 'alice', input('Tell me what Rust is', extra))
+        ?.similar(embedded(at(degrees), model));
+
+    expect(await ask('another-encoder')).toBeNull();
+    expect(await ask('minilm', { cache: { threshold: 0.1 } }, 40)).toBeNull(); // 0.766 < the gateway's 0.8
+    expect(await ask('minilm')).not.toBeNull();
+  });
+
+  it('skips the cache when it cannot read the key’s generation, so a purged answer never comes back', async () => {
+    const store = new MemoryStore(1_000_000, { evicted: () => undefined });
+    const { responseCache } = cache({ store });
+    await answer(responseCache.forRequest('selectModel', 'alice', input('What is Rust?')), 'A language.');
+    store.counter = async () => null;
+
+    expect(await responseCache.forRequest('selectModel', 'alice', input('What is Rust?'))?.exact()).toBeNull();
+  });
+
+  it('keeps an answer no longer than the gateway’s time to live, whatever the request asks', async () => {
+    let now = 0;
+    const store = new MemoryStore(1_000_000, { evicted: () => undefined }, () => now);
+    const { responseCache } = cache({ store, ttlSeconds: 60, now: () => now });
+    await answer(responseCache.forRequest('selectModel', 'alice', input('a', { cache: { ttlSeconds: 3600 } })), 'x');
+
+    now = 61_000;
+
+    expect(await responseCache.forRequest('selectModel', 'alice', input('a'))?.exact()).toBeNull();
   });
 
   it('lets the guard refuse a close prompt whose numbers differ, and counts why', async () => {
     const { responseCache, counted } = cache();
     const first = responseCache.forRequest('selectModel', 'alice', input('What is 2+3?'));
-    await first?.similar(at(0));
+    await first?.similar(embedded(at(0)));
     await answer(first, '5');
 
     const other = responseCache.forRequest('selectModel', 'alice', input('What is 2+4?'));
 
-    expect(await other?.similar(at(1))).toBeNull();
+    expect(await other?.similar(embedded(at(1)))).toBeNull();
     expect(counted).toContain('guard numbers');
   });
 
   it('never matches across keys, system prompts or tools, nor outside semantic mode or selectModel', async () => {
     const { responseCache } = cache();
     const first = responseCache.forRequest('selectModel', 'alice', input('What is Rust?'));
-    await first?.similar(at(0));
+    await first?.similar(embedded(at(0)));
     await answer(first, 'A language.');
     const lookup = (key: string, extra: object) =>
-      responseCache.forRequest('selectModel', key, input('Tell me what Rust is', extra))?.similar(at(1));
+      responseCache.forRequest('selectModel', key, input('Tell me what Rust is', extra))?.similar(embedded(at(1)));
 
     expect(await lookup('bob', {})).toBeNull();
     expect(await lookup('alice', { temperature: 0.1 })).toBeNull();
@@ -158,7 +198,7 @@ describe('the response cache', () => {
             ],
           }),
         )
-        ?.similar(at(1)),
+        ?.similar(embedded(at(1))),
     ).toBeNull();
     expect(responseCache.forRequest('generate', 'alice', { model: 'm', prompt: 'x' })?.wantsEmbedding).toBe(false);
     expect(cache({ mode: 'exact' }).responseCache.forRequest('selectModel', 'alice', input('x'))?.wantsEmbedding).toBe(

@@ -1,6 +1,6 @@
 import type { GenerateEvent, SelectModelEvent } from '../generation/events.ts';
 import type { GenerateInput, SelectModelInput } from '../generation/input.ts';
-import type { CacheControls, CacheHit, CacheMode } from './cache-controls.ts';
+import { type CacheControls, type CacheHit, type CacheMode, cacheAccess } from './cache-controls.ts';
 import type { CacheStore } from './cache-store.ts';
 import { falseHitReason, type GuardReason, specificsOf } from './false-hit-guard.ts';
 import { type CachedProcedure, keySpace, type RequestKeys, requestKeys } from './request-key.ts';
@@ -9,7 +9,8 @@ import { AnswerRecorder, type StoredAnswer } from './stored-answer.ts';
 type End = Extract<GenerateEvent | SelectModelEvent, { type: 'end' }>;
 
 export interface CacheMetricsSink {
-  lookup(kind: 'exact' | 'semantic', result: 'hit' | 'miss'): void;
+  /** `unavailable`: a semantic lookup without an embedding (the classifier failed, is NLI, or the turn is long). */
+  lookup(kind: 'exact' | 'semantic', result: 'hit' | 'miss' | 'unavailable'): void;
   stored(bytes: number): void;
   guardRefused(reason: GuardReason): void;
 }
@@ -36,7 +37,7 @@ export interface CacheLookup {
 /** Semantic candidates above the threshold checked by the guard, closest first, before giving up. */
 const MAX_CANDIDATES = 5;
 
-/** Where a stored answer may be served from: exact, then (semantic mode, selectModel) similar prompts. */
+/** The finish reasons of a whole answer. */
 const FINISHED = new Set(['stop', 'tool_calls']);
 
 interface SemanticItem {
@@ -44,6 +45,8 @@ interface SemanticItem {
   k: string;
   /** The last user turn it answered. */
   t: string;
+  /** The model that embedded it: vectors of two models are not comparable. */
+  m: string;
   /** Its embedding, float32, base64. */
   e: string;
 }
@@ -96,8 +99,7 @@ export class ResponseCache {
       space: `${this.prefix}{${keySpace(this.options.scope === 'key' ? apiKey : '*')}}`,
       keys: requestKeys(procedure, input, this.options.mode === 'semantic' && procedure === 'selectModel'),
       controls,
-      reads: mode === 'read-write' || mode === 'read-only',
-      writes: mode === 'read-write' || mode === 'write-only',
+      ...cacheAccess(mode),
     });
   }
 
@@ -126,9 +128,9 @@ interface RequestPlan {
 }
 
 export class RequestCache {
-  private generation: Promise<number> | null = null;
-  /** The last user turn's embedding, from the classifier: what a stored answer is found by later. */
-  private embedding: number[] | null = null;
+  private generation: Promise<number | null> | null = null;
+  /** The classifier's embedding of the last user turn, and its model: what a stored answer is found by later. */
+  private embedding: { vector: number[]; model: string } | null = null;
 
   constructor(
     private readonly cache: ResponseCache,
@@ -160,21 +162,33 @@ export class RequestCache {
 
   /**
    * The stored answer to the closest earlier last user turn in this request's
-   * partition, when it is at least `threshold` similar and the guard finds no
-   * difference in numbers, units, code, negation or names.
+   * partition, embedded by the same model, when it is at least `threshold`
+   * similar and the guard finds no difference (false-hit-guard.ts). Without an
+   * embedding (the classifier was unavailable, is NLI, or the turn is longer
+   * than the encoder reads whole) there is no semantic lookup.
    */
-  async similar(embedding: number[] | null | undefined): Promise<CacheLookup | null> {
-    this.embedding = embedding ?? null;
+  async similar(classification: { embedding?: number[] | null | undefined; model: string } | null | undefined) {
+    if (!this.wantsEmbedding) return null;
+    const vector = classification?.embedding;
+    this.embedding = vector && classification ? { vector, model: classification.model } : null;
     const { partition, lastUserText } = this.plan.keys;
-    if (!this.plan.reads || !this.wantsEmbedding || !embedding || partition === null || lastUserText === null)
+    if (!this.plan.reads || partition === null || lastUserText === null) return null;
+    if (!this.embedding) {
+      this.options.metrics.lookup('semantic', 'unavailable');
       return null;
-    const threshold = this.plan.controls.threshold ?? this.options.threshold;
-    const items = await this.options.store.list(await this.key(`p:${partition}`));
+    }
+    const model = this.embedding.model;
+    // A request may ask for a stricter threshold than the gateway's, never a looser one.
+    const threshold = Math.max(this.plan.controls.threshold ?? 0, this.options.threshold);
+    const listKey = await this.key(`p:${partition}`);
+    const items = listKey === null ? [] : await this.options.store.list(listKey);
     const candidates = items
       .map((raw) => {
         try {
           const item = JSON.parse(raw) as SemanticItem;
-          return { item, similarity: cosine(fromBase64(item.e), embedding) };
+          return item.m === model
+            ? { item, similarity: cosine(fromBase64(item.e), this.embedding?.vector ?? []) }
+            : null;
         } catch {
           return null;
         }
@@ -182,19 +196,21 @@ export class RequestCache {
       .filter((c): c is { item: SemanticItem; similarity: number } => c !== null && c.similarity >= threshold)
       .sort((a, b) => b.similarity - a.similarity)
       .slice(0, MAX_CANDIDATES);
-    const mine = candidates.length > 0 ? specificsOf(lastUserText) : null;
+    const mine = specificsOf(lastUserText);
+    let refused: GuardReason | null = null;
     for (const { item, similarity } of candidates) {
-      if (!mine) break;
       const reason = item.t === lastUserText ? null : falseHitReason(mine, specificsOf(item.t));
       if (reason) {
-        this.options.metrics.guardRefused(reason);
+        refused ??= reason;
         continue;
       }
       const stored = await this.read(item.k);
       if (!stored) continue;
       this.options.metrics.lookup('semantic', 'hit');
-      return { stored, hit: { hit: 'semantic', similarity, ageSeconds: this.age(stored) } };
+      return { stored, hit: { hit: 'semantic' as const, similarity, ageSeconds: this.age(stored) } };
     }
+    // Once per lookup, for the closest candidate the guard turned down.
+    if (refused) this.options.metrics.guardRefused(refused);
     this.options.metrics.lookup('semantic', 'miss');
     return null;
   }
@@ -205,48 +221,63 @@ export class RequestCache {
 
   /**
    * Stores a finished answer: one that ended with `stop` or `tool_calls` (and
-   * `length` when the request asked for it). Errors, cut streams and hits are
-   * never stored. Store failures are the store's to report; this resolves.
+   * `length` when the request accepts truncated answers). Errors, cut streams
+   * and hits are never stored. Store failures are the store's to report; this
+   * resolves.
    */
   async store(recorder: AnswerRecorder, end: End) {
     if (!this.plan.writes || end.cache) return;
-    const finished =
-      (end.finishReason !== null && FINISHED.has(end.finishReason)) ||
-      (end.finishReason === 'length' && this.plan.controls.storeTruncated === true);
-    if (!finished) return;
+    if (!this.acceptable(end.finishReason)) return;
     const answer = recorder.answer(end, this.cache.time());
     if (!answer) return;
-    const ttlMs = (this.plan.controls.ttlSeconds ?? this.options.ttlSeconds) * 1000;
+    // A request may keep its answer for less than the gateway's time to live, never longer.
+    const ttlMs = Math.min(this.plan.controls.ttlSeconds ?? Infinity, this.options.ttlSeconds) * 1000;
     const value = JSON.stringify(answer);
-    await this.options.store.set(await this.key(`a:${this.plan.keys.exact}`), value, ttlMs);
-    this.options.metrics.stored(value.length);
+    const answerKey = await this.key(`a:${this.plan.keys.exact}`);
+    if (answerKey === null || !(await this.options.store.set(answerKey, value, ttlMs))) return;
+    this.options.metrics.stored(Buffer.byteLength(value));
     const { partition, lastUserText } = this.plan.keys;
     if (this.wantsEmbedding && this.embedding && partition !== null && lastUserText !== null) {
-      const item: SemanticItem = { k: this.plan.keys.exact, t: lastUserText, e: toBase64(this.embedding) };
-      await this.options.store.push(
-        await this.key(`p:${partition}`),
-        JSON.stringify(item),
-        this.options.partitionEntries,
-        ttlMs,
-      );
+      const item: SemanticItem = {
+        k: this.plan.keys.exact,
+        t: lastUserText,
+        m: this.embedding.model,
+        e: toBase64(this.embedding.vector),
+      };
+      const listKey = await this.key(`p:${partition}`);
+      if (listKey !== null) {
+        await this.options.store.push(listKey, JSON.stringify(item), this.options.partitionEntries, ttlMs);
+      }
     }
   }
 
+  /** Whole answers only; one cut off at the token limit only for a request that accepts it. */
+  private acceptable(finishReason: string | null) {
+    if (finishReason === 'length') return this.plan.controls.acceptTruncated === true;
+    return finishReason !== null && FINISHED.has(finishReason);
+  }
+
   private async read(exact: string): Promise<StoredAnswer | null> {
-    const raw = await this.options.store.get(await this.key(`a:${exact}`));
+    const key = await this.key(`a:${exact}`);
+    const raw = key === null ? null : await this.options.store.get(key);
     if (!raw) return null;
     try {
       const stored = JSON.parse(raw) as StoredAnswer;
-      return stored.v === 1 ? stored : null;
+      return stored.v === 1 && this.acceptable(stored.end.finishReason) ? stored : null;
     } catch {
       return null;
     }
   }
 
-  /** A storage key under this key's current generation: a purge moves every later read to a new one. */
+  /**
+   * A storage key under this key's current generation: a purge moves every
+   * later read to a new one. Null when the generation cannot be read: a
+   * guess of 0 could serve answers purged since, so the cache is skipped.
+   */
   private async key(suffix: string) {
     this.generation ??= this.options.store.counter(`${this.plan.space}:generation`);
-    return `${this.plan.space}:${await this.generation}:${suffix}`;
+    const generation = await this.generation;
+    return generation === null ? null : `${this.plan.space}:${generation}:${suffix}`;
   }
 
   private age(stored: StoredAnswer) {

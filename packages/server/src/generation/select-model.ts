@@ -65,7 +65,7 @@ export async function* runSelectModel(
   if (deps.signal.aborted) return;
   const { classification } = prepared;
   // The classifier's embedding of the last user turn finds a similar earlier request's answer.
-  const similar = await deps.cache?.similar(classification?.embedding);
+  const similar = await deps.cache?.similar(classification);
   if (similar) {
     yield* replay(
       similar.stored,

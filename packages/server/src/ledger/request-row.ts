@@ -1,3 +1,5 @@
+import type { CacheHitKind } from '../cache/cache-controls.ts';
+
 /**
  * One row of the request log: what one call to the gateway asked, who
  * answered, what it used and cost, how long it took and how it ended. Written
@@ -35,7 +37,7 @@ export interface RequestRow {
   tokensSaved: number;
   usdSaved: number;
   /** `exact` or `semantic` when the answer came from the response cache (then nothing was spent). */
-  cache: 'exact' | 'semantic' | null;
+  cache: CacheHitKind | null;
   /** What the cached answer cost when it was first made: what this request did not spend. */
   cacheSavedUsd: number;
   /** Milliseconds from the request to its first text, reasoning or tool-call event; null when none came. */

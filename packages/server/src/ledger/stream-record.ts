@@ -1,6 +1,7 @@
 import type { Price } from '../accounting/cost.ts';
 import type { Amount } from '../budgets/budget-store.ts';
 import { estimateTokens } from '../budgets/worst-case.ts';
+import type { CacheHitKind } from '../cache/cache-controls.ts';
 import type { EndUsage, Savings } from '../generation/events.ts';
 import { type LedgerProcedure, type RequestRow, type Surface, utcDay } from './request-row.ts';
 
@@ -21,7 +22,7 @@ export interface ObservedEvent {
   usage?: EndUsage | null;
   savings?: Savings | null;
   finishReason?: string | null;
-  cache?: { hit: 'exact' | 'semantic' } | undefined;
+  cache?: { hit: CacheHitKind } | undefined;
 }
 
 const PER_MTOK = 1_000_000;
@@ -43,7 +44,7 @@ export class StreamRecord {
   private category: string | null = null;
   private routing: string | null = null;
   private end: ObservedEvent | null = null;
-  private cache: 'exact' | 'semantic' | null = null;
+  private cache: CacheHitKind | null = null;
 
   constructor(
     private readonly base: { id: string; key: string; procedure: LedgerProcedure; surface: Surface; ts: number },

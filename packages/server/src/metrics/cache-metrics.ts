@@ -6,7 +6,7 @@ import type { CacheMetricsSink } from '../cache/response-cache.ts';
 export function createCacheMetrics(registers: Registry[], bytes: () => number | null) {
   const lookups = new Counter({
     name: 'tokenflow_cache_lookups_total',
-    help: 'Response cache lookups by kind (exact, semantic) and result (hit, miss).',
+    help: 'Response cache lookups by kind (exact, semantic) and result (hit, miss; unavailable: a semantic lookup without an embedding).',
     labelNames: ['kind', 'result'],
     registers,
   });
@@ -17,7 +17,7 @@ export function createCacheMetrics(registers: Registry[], bytes: () => number | 
   });
   const storedBytes = new Counter({
     name: 'tokenflow_cache_stored_bytes_total',
-    help: 'Bytes of answers written to the response cache.',
+    help: 'Bytes (UTF-8 JSON) of answers written to the response cache.',
     registers,
   });
   const evictions = new Counter({
@@ -27,7 +27,7 @@ export function createCacheMetrics(registers: Registry[], bytes: () => number | 
   });
   const refusals = new Counter({
     name: 'tokenflow_cache_guard_refusals_total',
-    help: 'Semantic hits the false-hit guard refused, by the difference it found.',
+    help: 'Semantic lookups whose closest candidates the false-hit guard refused, by the difference it found (once per lookup).',
     labelNames: ['reason'],
     registers,
   });

@@ -20,3 +20,10 @@ def clip(tokenizer: "PreTrainedTokenizerBase", text: str) -> str:
     if len(ids) <= HEAD_TOKENS + TAIL_TOKENS:
         return text
     return f"{tokenizer.decode(ids[:HEAD_TOKENS])} ... {tokenizer.decode(ids[-TAIL_TOKENS:])}"
+
+
+def embeds_whole(tokenizer: "PreTrainedTokenizerBase", text: str) -> bool:
+    """True when clip() keeps all of `text`: its embedding stands for every word of it."""
+    if len(text) <= HEAD_TOKENS + TAIL_TOKENS:
+        return True
+    return len(tokenizer(text, add_special_tokens=False)["input_ids"]) <= HEAD_TOKENS + TAIL_TOKENS

@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from ..settings import models_dir
-from .clipping import clip
+from .clipping import clip, embeds_whole
 from .onnx_encoder import OnnxSentenceEncoder, supports_onnx
 
 
@@ -20,6 +20,10 @@ class Encoder(Protocol):
     dimensions: int
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
+
+    def embeds_whole(self, text: str) -> bool:
+        """Whether encode() reads all of `text` (a long one is clipped to its start and end)."""
+        ...
 
 
 class TorchSentenceEncoder:
@@ -33,6 +37,10 @@ class TorchSentenceEncoder:
     def encode(self, texts: list[str]) -> np.ndarray:
         with self._lock:
             return self._encode(texts)
+
+    def embeds_whole(self, text: str) -> bool:
+        with self._lock:
+            return embeds_whole(self._model.tokenizer, text)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         # No progress bar: tqdm's lines would break the service's JSON logs.

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..onnx_models import onnx_session
-from .clipping import clip
+from .clipping import clip, embeds_whole
 
 
 def supports_onnx(model: str) -> bool:
@@ -70,6 +70,10 @@ class OnnxSentenceEncoder:
                 "word_embedding_dimension"
             ]
         )
+
+    def embeds_whole(self, text: str) -> bool:
+        with self._tokenizing:
+            return embeds_whole(self.tokenizer, text)
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         # Sorted by length, so a batch pads little; the order is restored at the end.

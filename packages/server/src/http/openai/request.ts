@@ -1,5 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
+import { cacheAccess, cacheControlsSchema, cacheModeOf } from '../../cache/cache-controls.ts';
 import type { GenerateInput, SelectModelInput } from '../../generation/input.ts';
 
 /** The model name that asks TokenFlow to choose: selectModel instead of generate. */
@@ -192,10 +193,6 @@ export type ProcedureCall =
   | { procedure: 'selectModel'; input: SelectModelInput }
   | { procedure: 'generate'; input: GenerateInput };
 
-type CacheMode = 'read-write' | 'read-only' | 'write-only' | 'off';
-const READS: Record<CacheMode, boolean> = { 'read-write': true, 'read-only': true, 'write-only': false, off: false };
-const WRITES: Record<CacheMode, boolean> = { 'read-write': true, 'read-only': false, 'write-only': true, off: false };
-
 /**
  * The `tokenflow.cache` extension narrowed by the request's Cache-Control:
  * `no-cache` does not read a stored answer, `no-store` does not store this
@@ -209,11 +206,10 @@ function cacheOptions(extension: unknown, cacheControl: string | undefined): unk
   if (!noCache && !noStore) return extension;
   if (extension !== undefined && (typeof extension !== 'object' || extension === null)) return extension;
   const asked = (extension ?? {}) as { mode?: unknown };
-  const mode = (asked.mode ?? 'read-write') as CacheMode;
-  if (!(mode in READS)) return extension;
-  const reads = READS[mode] && !noCache;
-  const writes = WRITES[mode] && !noStore;
-  return { ...asked, mode: reads ? (writes ? 'read-write' : 'read-only') : writes ? 'write-only' : 'off' };
+  const mode = cacheControlsSchema.shape.mode.safeParse(asked.mode ?? 'read-write');
+  if (!mode.success || mode.data === undefined) return extension;
+  const { reads, writes } = cacheAccess(mode.data);
+  return { ...asked, mode: cacheModeOf(reads && !noCache, writes && !noStore) };
 }
 
 /** `tokenflow/auto` runs selectModel with the extension's options; `provider/model-id` runs generate. */
