@@ -6,9 +6,6 @@ import { MemoryStore } from './memory-store.ts';
 import { RedisStore } from './redis-store.ts';
 import { ResponseCache } from './response-cache.ts';
 
-export { type CacheControls, cacheControlsSchema } from './cache-controls.ts';
-export { ResponseCache } from './response-cache.ts';
-
 /** The gateway's response cache as CACHE_* and REDIS_URL configure it; null when CACHE_MODE is off. */
 export function createResponseCache(config: Config, metrics: GatewayMetrics, logger: Logger): ResponseCache | null {
   if (config.CACHE_MODE === 'off') return null;

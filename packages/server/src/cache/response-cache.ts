@@ -80,23 +80,15 @@ export class ResponseCache {
     this.prefix = options.store.kind === 'redis' ? 'tokenflow:cache:' : '';
   }
 
-  get mode() {
-    return this.options.mode;
-  }
-
-  get store() {
-    return this.options.store;
-  }
-
   /** One request's cache, or null when nothing is to be read or written for it. */
   forRequest(procedure: CachedProcedure, apiKey: string, input: GenerateInput | SelectModelInput): RequestCache | null {
     if (this.options.mode === 'off') return null;
     const controls = input.cache ?? {};
     const mode = controls.mode ?? 'read-write';
     if (mode === 'off') return null;
-    return new RequestCache(this, this.options, {
+    return new RequestCache(this.options, this.now, {
       procedure,
-      space: `${this.prefix}{${keySpace(this.options.scope === 'key' ? apiKey : '*')}}`,
+      space: this.spaceOf(apiKey),
       keys: requestKeys(procedure, input, this.options.mode === 'semantic' && procedure === 'selectModel'),
       controls,
       ...cacheAccess(mode),
@@ -105,12 +97,12 @@ export class ResponseCache {
 
   /** Forgets every answer stored for this key (for all keys when the cache is shared), on every instance. */
   async purge(apiKey: string) {
-    const space = `${this.prefix}{${keySpace(this.options.scope === 'key' ? apiKey : '*')}}`;
-    await this.options.store.bump(`${space}:generation`);
+    await this.options.store.bump(`${this.spaceOf(apiKey)}:generation`);
   }
 
-  time() {
-    return this.now();
+  /** Where a key's entries live: its own space, or the one all keys share (CACHE_SCOPE=gateway). */
+  private spaceOf(apiKey: string) {
+    return `${this.prefix}{${keySpace(this.options.scope === 'key' ? apiKey : '*')}}`;
   }
 
   close() {
@@ -133,14 +125,10 @@ export class RequestCache {
   private embedding: { vector: number[]; model: string } | null = null;
 
   constructor(
-    private readonly cache: ResponseCache,
     private readonly options: ResponseCacheOptions,
+    private readonly now: () => number,
     private readonly plan: RequestPlan,
   ) {}
-
-  get reads() {
-    return this.plan.reads;
-  }
 
   /** True when a similar prompt's answer may serve this request: the classifier should return its embedding. */
   get wantsEmbedding() {
@@ -169,15 +157,15 @@ export class RequestCache {
    */
   async similar(classification: { embedding?: number[] | null | undefined; model: string } | null | undefined) {
     if (!this.wantsEmbedding) return null;
-    const vector = classification?.embedding;
-    this.embedding = vector && classification ? { vector, model: classification.model } : null;
+    const embedded = classification?.embedding;
+    this.embedding = embedded && classification ? { vector: embedded, model: classification.model } : null;
     const { partition, lastUserText } = this.plan.keys;
     if (!this.plan.reads || partition === null || lastUserText === null) return null;
     if (!this.embedding) {
       this.options.metrics.lookup('semantic', 'unavailable');
       return null;
     }
-    const model = this.embedding.model;
+    const { vector, model } = this.embedding;
     // A request may ask for a stricter threshold than the gateway's, never a looser one.
     const threshold = Math.max(this.plan.controls.threshold ?? 0, this.options.threshold);
     const listKey = await this.key(`p:${partition}`);
@@ -186,9 +174,7 @@ export class RequestCache {
       .map((raw) => {
         try {
           const item = JSON.parse(raw) as SemanticItem;
-          return item.m === model
-            ? { item, similarity: cosine(fromBase64(item.e), this.embedding?.vector ?? []) }
-            : null;
+          return item.m === model ? { item, similarity: cosine(fromBase64(item.e), vector) } : null;
         } catch {
           return null;
         }
@@ -228,7 +214,7 @@ export class RequestCache {
   async store(recorder: AnswerRecorder, end: End) {
     if (!this.plan.writes || end.cache) return;
     if (!this.acceptable(end.finishReason)) return;
-    const answer = recorder.answer(end, this.cache.time());
+    const answer = recorder.answer(end, this.now());
     if (!answer) return;
     // A request may keep its answer for less than the gateway's time to live, never longer.
     const ttlMs = Math.min(this.plan.controls.ttlSeconds ?? Infinity, this.options.ttlSeconds) * 1000;
@@ -281,6 +267,6 @@ export class RequestCache {
   }
 
   private age(stored: StoredAnswer) {
-    return Math.max(0, (this.cache.time() - stored.storedAt) / 1000);
+    return Math.max(0, (this.now() - stored.storedAt) / 1000);
   }
 }
